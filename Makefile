@@ -1,0 +1,40 @@
+# digest: the verbs a developer and an operator need. Every target installs what it uses.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint fmt bench serve clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)  ## run one offline day on the bundled sample data; emails land in outbox/
+	$(BIN)/digest demo
+
+test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL too when DIGEST_TEST_POSTGRES_URL is set)
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow and not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/digest bench --json var/bench.json
+
+serve: $(STAMP)
+	$(BIN)/digest serve --dev
+
+clean:
+	rm -rf outbox var/digest.db* .pytest_cache
