@@ -200,6 +200,86 @@ def _find_subscriber(session: Any, email: str) -> Any:
     return sub
 
 
+@cli.command("run")
+@click.option("--now", "now_text", default=None, help="Pretend it is this ISO 8601 moment.")
+@click.option("--no-fetch", is_flag=True, help="Use what is stored; do not fetch sources.")
+@config_option
+@pass_ctx
+def run_command(ctx: Context, now_text: str | None, no_fetch: bool) -> None:
+    """Run one tick: fetch, select due subscribers, score, render, send, record."""
+    from digest.pipeline import TickFailed, run_tick
+    from digest.report import print_tick
+
+    try:
+        report = run_tick(ctx.settings, now=_parse_now(now_text), fetch=not no_fetch)
+    except TickFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    print_tick(report)
+
+
+def _parse_now(text: str | None) -> Any:
+    from datetime import UTC, datetime
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not ISO 8601", param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@cli.command("send")
+@click.option("--dry-run", is_flag=True, help="Render pending digests into the outbox; no SMTP.")
+@config_option
+@pass_ctx
+def send_command(ctx: Context, dry_run: bool) -> None:
+    """Send the deliveries waiting in the queue (or render them with --dry-run)."""
+    from digest.delivery import deliver, dry_run as render_only, worker_id
+    from digest.mailer import SmtpUnavailable
+    from digest.store import deliveries as delivery_store
+
+    sessions = ctx.sessions()
+    with db.session_scope(sessions) as session:
+        ids = delivery_store.pending_ids(session, _parse_now(None) or _utcnow())
+    if dry_run:
+        paths = render_only(ctx.settings, ids, sessions=sessions)
+        click.echo(f"rendered {len(paths)} digests into {ctx.settings.outbox_dir}/ (nothing sent)")
+        return
+    try:
+        stats = deliver(ctx.settings, ids, worker=worker_id(), sessions=sessions)
+    except SmtpUnavailable as exc:
+        raise click.ClickException(f"cannot reach the SMTP server: {exc}; deliveries stay queued")
+    click.echo(f"sent {stats.sent}, retry {stats.retry}, bounced {stats.bounced}, failed {stats.failed}")
+
+
+def _utcnow() -> Any:
+    from digest.delivery import utcnow
+
+    return utcnow()
+
+
+@cli.command("schedule")
+@config_option
+@pass_ctx
+def schedule_command(ctx: Context) -> None:
+    """Run the scheduler: fetch on the sources' schedule, tick every few minutes."""
+    from digest.schedule import run_forever
+
+    run_forever(ctx.settings)
+
+
+@cli.command("demo")
+@config_option
+@pass_ctx
+def demo_command(ctx: Context) -> None:
+    """Run one whole day offline on the bundled sample data; emails land in outbox/."""
+    from digest.demo import run_demo
+    from digest.report import print_demo
+
+    print_demo(run_demo(ctx.settings, Path.cwd()))
+
+
 def main() -> None:
     """Entry point: turn expected failures into one clear line and a non-zero exit."""
     from digest.logs import setup_logging

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@lru_cache(maxsize=8)
+def sessions_for(url: str) -> sessionmaker[Session]:
+    """One engine and sessionmaker per URL per process (workers, the scheduler, the web app)."""
+    return make_sessionmaker(make_engine(url))

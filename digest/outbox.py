@@ -44,23 +44,24 @@ class OutboxHandler:
         assert isinstance(raw, bytes)
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        path = self._write(message, raw) if self.directory else None
+        path = write_outbox(self.directory, message, raw) if self.directory else None
         with self.lock:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), message, path)
             )
         return "250 OK: queued"
 
-    def _write(self, message: EmailMessage, raw: bytes) -> Path:
-        assert self.directory is not None
-        self.directory.mkdir(parents=True, exist_ok=True)
-        stem = _UNSAFE.sub("_", str(message.get("Message-ID", "message")).strip("<>"))
-        path = self.directory / f"{stem}.eml"
-        path.write_bytes(raw)
-        html = message.get_body(preferencelist=("html",))
-        if html is not None:
-            (self.directory / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
-        return path
+
+def write_outbox(directory: Path, message: EmailMessage, raw: bytes | None = None) -> Path:
+    """Write `message` as <message-id>.eml, and its HTML part as <message-id>.html."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = _UNSAFE.sub("_", str(message.get("Message-ID", "message")).strip("<>"))
+    path = directory / f"{stem}.eml"
+    path.write_bytes(raw if raw is not None else message.as_bytes())
+    html = message.get_body(preferencelist=("html",))
+    if html is not None:
+        (directory / f"{stem}.html").write_text(html.get_content(), encoding="utf-8")
+    return path
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -1,0 +1,180 @@
+"""One tick: fetch -> store -> select -> score -> render -> send -> record.
+
+`digest run` calls `run_tick` once; the scheduler calls the same function every few minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest import db, editions, schedule
+from digest.config import Settings
+from digest.delivery import DeliverStats, deliver, reclaim_abandoned, utcnow, worker_id
+from digest.mailer import SmtpUnavailable
+from digest.store import deliveries as delivery_store
+from digest.store import runs as run_store
+
+log = logging.getLogger(__name__)
+
+
+class TickFailed(Exception):
+    """The tick could not complete (e.g. the SMTP server is unreachable); work stays queued."""
+
+
+@dataclass
+class TickReport:
+    """What one tick did, for the CLI summary, the run row and the tests."""
+
+    run_id: int
+    now: datetime
+    due: int = 0
+    queued: int = 0
+    quiet: int = 0
+    considered: int = 0
+    reclaimed: int = 0
+    waiting_for_sources: list[str] = field(default_factory=list)
+    sent: DeliverStats = field(default_factory=DeliverStats)
+    fetch: dict[str, Any] = field(default_factory=dict)
+    picks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "due": self.due,
+            "queued": self.queued,
+            "quiet": self.quiet,
+            "considered": self.considered,
+            "reclaimed": self.reclaimed,
+            "waiting_for_sources": self.waiting_for_sources,
+            **asdict(self.sent),
+        }
+
+
+@contextmanager
+def _timed(report: TickReport, stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.timings[stage] = round(time.perf_counter() - start, 4)
+
+
+def run_tick(
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    fetch: bool = True,
+    sessions: sessionmaker[Session] | None = None,
+) -> TickReport:
+    """Run one tick; raise TickFailed when it cannot complete (queued work stays queued)."""
+    factory = sessions or db.sessions_for(settings.database_url)
+    now = now or utcnow()
+    with db.session_scope(factory) as session:
+        report = TickReport(run_id=run_store.start_run(session, now), now=now)
+    try:
+        _stages(settings, factory, report, fetch)
+    except SmtpUnavailable as exc:
+        _finish(factory, report, "failed", f"SMTP unavailable: {exc}")
+        raise TickFailed(f"cannot reach the SMTP server: {exc}; deliveries stay queued") from exc
+    _finish(factory, report, "ok")
+    return report
+
+
+def _stages(
+    settings: Settings, factory: sessionmaker[Session], report: TickReport, fetch: bool
+) -> None:
+    if fetch:
+        with _timed(report, "fetch"):
+            report.fetch = fetch_sources(settings, factory, report.now)
+    with _timed(report, "reclaim"):
+        report.reclaimed = reclaim_abandoned(factory)
+    with _timed(report, "select_score"), db.session_scope(factory) as session:
+        _select_and_score(settings, session, report)
+    with _timed(report, "send"):
+        _send_pending(settings, factory, report)
+
+
+def _select_and_score(settings: Settings, session: Session, report: TickReport) -> None:
+    due = schedule.due_subscribers(delivery_store.active_subscribers(session), report.now)
+    due, report.waiting_for_sources = _ready_only(settings, session, due, report.now)
+    stats = editions.queue_editions(session, due, report.now)
+    report.due, report.queued, report.quiet = stats.due, stats.queued, stats.quiet
+    report.considered, report.picks = stats.papers_considered, stats.picks
+
+
+def _ready_only(
+    settings: Settings, session: Session, due: list[schedule.Due], now: datetime
+) -> tuple[list[schedule.Due], list[str]]:
+    """Hold back sends while an announcing source is stale, up to the configured deadline."""
+    from digest.readiness import source_readiness
+
+    readiness = source_readiness(session, now, settings)
+    if readiness.ready:
+        return due, []
+    deadline = settings.stale_deadline_hours * 3600
+    ready = [d for d in due if (now - d.send_at).total_seconds() >= deadline]
+    if len(ready) < len(due):
+        log.warning(
+            "waiting for stale sources %s: %d editions held back",
+            ", ".join(readiness.stale),
+            len(due) - len(ready),
+        )
+    return ready, list(readiness.stale)
+
+
+def _send_pending(settings: Settings, factory: sessionmaker[Session], report: TickReport) -> None:
+    with db.session_scope(factory) as session:
+        ids = delivery_store.pending_ids(session, report.now)
+    if not ids:
+        return
+    if settings.executor == "celery":
+        from digest.tasks import fan_out
+
+        fan_out(settings, ids)
+        return
+    report.sent = deliver(settings, ids, worker=worker_id(), sessions=factory)
+
+
+def fetch_sources(
+    settings: Settings, factory: sessionmaker[Session], now: datetime
+) -> dict[str, Any]:
+    """Fetch every configured source; failures stay per source."""
+    from digest.sources_config import fetch_all
+
+    return fetch_all(settings, factory, now)
+
+
+def _finish(
+    factory: sessionmaker[Session], report: TickReport, status: str, error: str | None = None
+) -> None:
+    with db.session_scope(factory) as session:
+        run_store.finish_run(
+            session, report.run_id, utcnow(), status, report.counts(), report.timings, error
+        )
+
+
+def safe_tick(settings: Settings) -> None:
+    """The scheduler's tick: log failures and let the next tick try again."""
+    try:
+        report = run_tick(settings, fetch=False)
+        log.info("tick: %d due, %d queued, %d sent", report.due, report.queued, report.sent.sent)
+    except TickFailed as exc:
+        log.error("tick failed: %s; the next tick will try again", exc)
+    except Exception:
+        log.exception("tick crashed; the next tick will try again")
+
+
+def safe_fetch(settings: Settings) -> None:
+    """The scheduler's fetch job: log failures and go on."""
+    try:
+        fetch_sources(settings, db.sessions_for(settings.database_url), utcnow())
+    except Exception:
+        log.exception("fetch crashed; the next fetch will try again")

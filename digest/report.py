@@ -1,0 +1,48 @@
+"""Readable terminal summaries of a tick and of the demo (rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from digest.pipeline import TickReport
+
+console = Console()
+
+
+def print_tick(report: TickReport) -> None:
+    """One paragraph: what the tick did, stage by stage."""
+    sent = report.sent
+    console.print(
+        f"tick at {report.now:%Y-%m-%d %H:%M} UTC: {report.due} due, {report.queued} editions queued"
+        f" ({report.quiet} quiet), {report.considered} papers considered; sent {sent.sent},"
+        f" retry {sent.retry}, bounced {sent.bounced}, failed {sent.failed}"
+    )
+    if report.waiting_for_sources:
+        console.print(f"[yellow]waiting for stale sources: {', '.join(report.waiting_for_sources)}")
+    timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in report.timings.items())
+    console.print(f"[dim]{timings}")
+
+
+def print_demo(result: Any) -> None:
+    """Per subscriber: which papers were sent, and why."""
+    for line in result.ingested:
+        console.print(f"[dim]ingested {line}")
+    for email, items in result.report.picks.items():
+        table = Table(title=email, title_justify="left", show_lines=False, expand=True)
+        table.add_column("#", width=3)
+        table.add_column("paper", ratio=3)
+        table.add_column("why", ratio=2)
+        for n, item in enumerate(items, 1):
+            mark = " (near miss)" if item.get("near_miss") else ""
+            table.add_row(
+                str(n), f"{item['id']}{mark} {item.get('title', '')}", "; ".join(item["reasons"])
+            )
+        console.print(table)
+    print_tick(result.report)
+    console.print(
+        f"second tick the same day sent {result.second.sent.sent} (each edition goes out once)"
+    )
+    console.print(f"[bold]{result.emails} emails in {result.outbox}/ (.eml and .html)")
