@@ -1,0 +1,103 @@
+"""Text -> vectors: TF-IDF and LSA fitted once per call on the candidate pool plus history."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+_TOKEN = re.compile(r"(?u)\b\w[\w\-]*\w\b|\b\w\b")
+_STOP = frozenset(ENGLISH_STOP_WORDS)
+LSA_DIMS = 150
+LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the LSA cosine in every similarity
+
+
+def normalize_text(text: str) -> str:
+    """Lowercase and strip accents so 'Schrödinger' and 'schrodinger' meet."""
+    text = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Split normalized text into content words, stemmed lightly so 'robots' meets 'robot'."""
+    return [stem(t) for t in _TOKEN.findall(normalize_text(text)) if t not in _STOP]
+
+
+def stem(token: str) -> str:
+    """Strip the commonest English inflections; cheap, and enough for matching."""
+    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("s", "")):
+        if token.endswith(suffix) and len(token) > len(suffix) + 3 and not token.endswith("ss"):
+            return token[: -len(suffix)] + keep
+    return token
+
+
+def analyze(text: str) -> list[str]:
+    """Unigrams and bigrams of content words: the features a query and a paper share."""
+    words = tokens(text)
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def paper_text(paper: Any) -> str:
+    """The text a paper is known by: its title twice (titles are dense), then its abstract."""
+    title = paper.title or ""
+    return f"{title}. {title}. {paper.abstract or ''}"
+
+
+class Features:
+    """TF-IDF (sparse) and LSA (dense) vectors for the pool and history, both L2-normalized."""
+
+    def __init__(self, texts: Sequence[str], n_pool: int) -> None:
+        self.n_pool = n_pool
+        self.vectorizer = TfidfVectorizer(
+            analyzer=analyze, sublinear_tf=True, min_df=1, max_df=0.5 if len(texts) > 20 else 1.0
+        )
+        try:
+            self.tfidf = self.vectorizer.fit_transform(texts).astype(np.float32).tocsr()
+        except ValueError:  # no words at all (empty or punctuation-only texts)
+            self.vectorizer = TfidfVectorizer(analyzer=lambda _t: ["<empty>"])
+            self.tfidf = self.vectorizer.fit_transform(texts).astype(np.float32).tocsr()
+        self.svd = _fit_svd(self.tfidf)
+        self.lsa = self._project(self.tfidf)
+        self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
+        self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
+
+    def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Vectors of free texts (keywords) in both spaces."""
+        tfidf = self.vectorizer.transform(texts).astype(np.float32).tocsr()
+        return tfidf, self._project(tfidf)
+
+    def rows(self, index: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Vectors of known papers (pool or history) by row."""
+        return self.tfidf[index], self.lsa[index]
+
+    def sims_to_all(self, tfidf: sp.csr_matrix, lsa: np.ndarray) -> np.ndarray:
+        """Blended cosine of query vectors to every known paper (pool and history)."""
+        lexical = (tfidf @ self.tfidf.T).toarray()
+        return LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * (lsa @ self.lsa.T)
+
+    def sims_to_pool(self, tfidf: sp.csr_matrix, lsa: np.ndarray) -> np.ndarray:
+        """Blended cosine of query vectors to the candidate papers only."""
+        lexical = (tfidf @ self.pool_tfidf_t).toarray()
+        return LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * (lsa @ self.pool_lsa_t)
+
+    def _project(self, tfidf: sp.csr_matrix) -> np.ndarray:
+        if self.svd is None:
+            return np.zeros((tfidf.shape[0], 1), dtype=np.float32)
+        return normalize(self.svd.transform(tfidf)).astype(np.float32)
+
+
+def _fit_svd(tfidf: sp.csr_matrix) -> TruncatedSVD | None:
+    """LSA on the known papers; None when there are too few papers or terms to decompose."""
+    dims = min(LSA_DIMS, tfidf.shape[0] - 1, tfidf.shape[1] - 1)
+    if dims < 2:
+        return None
+    return TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=4, random_state=0).fit(
+        tfidf
+    )

@@ -1,0 +1,101 @@
+"""Query items (keywords, liked papers) and their similarity to every candidate, computed once.
+
+Short queries ("Robotics") share few words with the papers they mean, so each item is expanded by
+pseudo-relevance feedback: its closest papers in the pool and history (unlabelled) are folded into
+the query (Rocchio) before it is compared with the candidates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+from digest.ranking.features import Features
+
+FEEDBACK_DEPTH = 10  # papers folded into a query
+KEYWORD_FEEDBACK = 0.7  # share of the expanded query that comes from feedback papers
+PAPER_FEEDBACK = 0.3
+CLOSEST_POWER = 4.0  # power mean over liked papers: close to their maximum, but smooth
+BATCH = 2_000
+
+
+class Items:
+    """Registry of query items; `sims` rows are items, columns the candidate papers."""
+
+    def __init__(self, features: Features, row_of: dict[str, int], titles: list[str]) -> None:
+        self.features = features
+        self.row_of = row_of
+        self.titles = titles
+        self.index: dict[tuple[str, str], int] = {}
+        self.labels: list[str] = []
+        self.pending: list[tuple[str, str]] = []
+        self.sims = np.zeros((0, features.n_pool), np.float32)
+        self.powered = self.sims
+
+    def keyword(self, text: str) -> int:
+        """Column of a keyword item, registering it if new."""
+        return self._item("keyword", text.strip(), text.strip())
+
+    def paper(self, paper_id: str) -> int | None:
+        """Column of a liked/disliked paper (by version-less id), None if its text is unknown."""
+        from digest.ranking.profile import paper_key
+
+        key = paper_key(paper_id)
+        row = self.row_of.get(key)
+        return None if row is None else self._item("paper", key, self.titles[row])
+
+    def count(self) -> int:
+        """How many items are registered, computed or not."""
+        return len(self.labels)
+
+    def flush(self) -> None:
+        """Compute similarities for the items registered since the last flush."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        blocks = [self._similarities(pending[i : i + BATCH]) for i in range(0, len(pending), BATCH)]
+        new = np.clip(np.vstack(blocks), 0.0, 1.0).astype(np.float32)
+        self.sims = np.vstack([self.sims, new])
+        self.powered = np.vstack([self.powered, new**CLOSEST_POWER])
+
+    def _item(self, kind: str, key: str, label: str) -> int:
+        found = self.index.get((kind, key))
+        if found is None:
+            found = self.index[(kind, key)] = len(self.labels)
+            self.labels.append(label)
+            self.pending.append((kind, key))
+        return found
+
+    def _similarities(self, batch: list[tuple[str, str]]) -> np.ndarray:
+        words = [key for kind, key in batch if kind == "keyword"]
+        rows = np.array([self.row_of[key] for kind, key in batch if kind == "paper"], dtype=int)
+        out = np.zeros((len(batch), self.features.n_pool), np.float32)
+        is_word = np.array([kind == "keyword" for kind, _ in batch])
+        if words:
+            out[is_word] = expand(self.features, *self.features.vectorize(words), KEYWORD_FEEDBACK)
+        if rows.size:
+            out[~is_word] = expand(self.features, *self.features.rows(rows), PAPER_FEEDBACK)
+        return out
+
+
+def expand(features: Features, tfidf: sp.csr_matrix, lsa: np.ndarray, share: float) -> np.ndarray:
+    """Similarity to the pool of queries moved toward their closest known papers (Rocchio)."""
+    first = features.sims_to_all(tfidf, lsa)
+    depth = min(FEEDBACK_DEPTH, first.shape[1])
+    top = np.argpartition(-first, depth - 1, axis=1)[:, :depth]
+    weights = np.clip(np.take_along_axis(first, top, axis=1), 0.0, None)
+    rows = np.repeat(np.arange(first.shape[0]), depth)
+    chosen = sp.csr_matrix((weights.ravel(), (rows, top.ravel())), shape=first.shape)
+    found = weights.sum(axis=1) > 0  # a query with no known word has nothing to expand from
+    mix = np.where(found, share, 0.0).astype(np.float32)[:, None]
+    new_tfidf = _blend(tfidf, chosen @ features.tfidf, mix)
+    new_lsa = (1 - mix) * normalize(lsa) + mix * normalize(chosen @ features.lsa)
+    return features.sims_to_pool(new_tfidf, normalize(new_lsa))
+
+
+def _blend(query: sp.csr_matrix, feedback: sp.csr_matrix, mix: np.ndarray) -> sp.csr_matrix:
+    """Row-wise (1 - mix) * query + mix * feedback, all L2-normalized."""
+    keep = sp.diags((1 - mix).ravel())
+    add = sp.diags(mix.ravel())
+    return normalize(keep @ normalize(query) + add @ normalize(feedback)).tocsr()

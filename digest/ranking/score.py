@@ -1,0 +1,142 @@
+"""Matrix scoring: relevance from profile rows, boosts, hard filters, trending blend, selection."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from digest.ranking.features import Features, normalize_text, paper_text
+from digest.ranking.items import CLOSEST_POWER, Items
+from digest.ranking.profile import ProfileRows, author_key, paper_key, profile_rows
+from digest.ranking.reasons import Explainer
+from digest.ranking.select import mmr_select, trending
+
+if TYPE_CHECKING:
+    from digest.ranking import Profile, Ranked
+
+CATEGORY_BOOST = 0.15
+FOLLOWED_BOOST = 1.0  # above any blend of relevance and trending: followed authors come first
+
+
+class Scorer:
+    """Features fitted once on pool + history; ranks any number of profile chunks against them."""
+
+    def __init__(
+        self,
+        papers: Sequence[Any],
+        history: Sequence[Any],
+        *,
+        now: datetime | None,
+        upvote_velocity: Mapping[str, float] | None,
+    ) -> None:
+        self.papers = list(papers)
+        self.keys = [paper_key(p.id) for p in self.papers]
+        seen = set(self.keys)
+        extra = [h for h in history if paper_key(h.id) not in seen]
+        known = self.papers + list({paper_key(h.id): h for h in extra}.values())
+        self.row_of = {paper_key(p.id): i for i, p in reversed(list(enumerate(known)))}
+        self.features = Features([paper_text(p) for p in known], len(self.papers))
+        self.items = Items(self.features, self.row_of, [p.title or p.id for p in known])
+        self.trend = trending(self.papers, self.keys, now, upvote_velocity)
+        pool_rows = self.features.rows(np.arange(len(self.papers)))
+        self.paper_sims = self.features.sims_to_pool(*pool_rows)
+        self.by_author = _index(self.papers, lambda p: {author_key(a) for a in p.authors or ()})
+        self.by_category = _index(self.papers, lambda p: {c.lower() for c in p.categories or ()})
+        self.texts = [normalize_text(paper_text(p)) for p in self.papers]
+        self.term_hits: dict[str, list[int]] = {}
+        self.explainer = Explainer(self)
+
+    def rank(
+        self,
+        profiles: Sequence[Profile],
+        *,
+        top_k: int | None,
+        exclude_ids: Sequence[Collection[str]] | None,
+    ) -> list[list[Ranked]]:
+        """Rank the pool for each profile of one chunk."""
+        items = self.items
+        rows = profile_rows(profiles, items.keyword, items.paper, items.count)
+        items.flush()
+        relevance = self._relevance(rows)
+        categories = self._matrix(
+            profiles, lambda p: {c.lower() for c in p.categories}, self.by_category
+        )
+        relevance += CATEGORY_BOOST * categories.toarray()
+        followed = self._matrix(
+            profiles, lambda p: {author_key(a) for a in p.authors}, self.by_author
+        ).toarray()
+        weight = np.array([p.trending_weight for p in profiles], np.float32)
+        weight = np.where(rows.personal, weight, 1.0)[:, None]
+        score = (1 - weight) * relevance + weight * self.trend + FOLLOWED_BOOST * followed
+        score[self._blocked(profiles, categories, exclude_ids)] = -np.inf
+        k = [top_k if top_k is not None else p.max_papers for p in profiles]
+        picks = mmr_select(score, self.paper_sims, max(k, default=0))
+        return self.explainer.results(profiles, rows, picks, k, score, relevance, followed)
+
+    def _relevance(self, rows: ProfileRows) -> np.ndarray:
+        """Weights times item similarities, plus the soft maximum over liked papers."""
+        linear = rows.linear @ self.items.sims if rows.linear.nnz else None
+        relevance = np.zeros((rows.linear.shape[0], len(self.papers)), np.float32)
+        if linear is not None:
+            relevance += linear
+        if rows.closest.nnz:
+            closest = (rows.closest @ self.items.powered) ** (1 / CLOSEST_POWER)
+            relevance += rows.closest_share[:, None] * closest
+        return relevance
+
+    def _matrix(self, profiles: Sequence[Profile], keys_of: Any, index: dict[str, list[int]]):
+        """Sparse profiles x papers: 1 where a profile's key (author, category) is the paper's."""
+        entries = {
+            (row, col)
+            for row, p in enumerate(profiles)
+            for key in keys_of(p)
+            for col in index.get(key, ())
+        }
+        rows, cols = zip(*entries, strict=True) if entries else ((), ())
+        shape = (len(profiles), len(self.papers))
+        return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=shape)
+
+    def _blocked(
+        self,
+        profiles: Sequence[Profile],
+        categories: sp.csr_matrix,
+        exclude_ids: Sequence[Collection[str]] | None,
+    ) -> np.ndarray:
+        """Papers a profile must never get: excluded terms, category filter, already sent."""
+        blocked = np.zeros((len(profiles), len(self.papers)), bool)
+        col_of = {key: i for i, key in enumerate(self.keys)}
+        has_categories = np.array([bool(p.categories) for p in self.papers])
+        for row, profile in enumerate(profiles):
+            for term in profile.exclude:
+                blocked[row, self._hits(term)] = True
+            if profile.category_mode == "filter" and profile.categories:
+                blocked[row] |= has_categories & (categories[row].toarray()[0] == 0)
+            for paper_id in exclude_ids[row] if exclude_ids is not None else ():
+                col = col_of.get(paper_key(paper_id))
+                if col is not None:
+                    blocked[row, col] = True
+        return blocked
+
+    def _hits(self, term: str) -> list[int]:
+        """Papers whose text contains the term as whole words (cached per call)."""
+        found = self.term_hits.get(term)
+        if found is None:
+            pattern = re.compile(rf"\b{re.escape(normalize_text(term).strip())}\b")
+            found = [i for i, text in enumerate(self.texts) if pattern.search(text)]
+            self.term_hits[term] = found
+        return found
+
+
+def _index(papers: Sequence[Any], keys_of: Any) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, paper in enumerate(papers):
+        for key in keys_of(paper):
+            if key:
+                index[key].append(i)
+    return dict(index)
