@@ -16,8 +16,9 @@ def print_tick(report: TickReport) -> None:
     """One paragraph: what the tick did, stage by stage."""
     sent = report.sent
     console.print(
-        f"tick at {report.now:%Y-%m-%d %H:%M} UTC: {report.due} due, {report.queued} editions queued"
-        f" ({report.quiet} quiet), {report.considered} papers considered; sent {sent.sent},"
+        f"tick at {report.now:%Y-%m-%d %H:%M} UTC: {report.due} due,"
+        f" {report.queued} editions queued ({report.quiet} quiet),"
+        f" {report.considered} papers considered; sent {sent.sent},"
         f" retry {sent.retry}, bounced {sent.bounced}, failed {sent.failed}"
     )
     if report.waiting_for_sources:
@@ -28,8 +29,9 @@ def print_tick(report: TickReport) -> None:
 
 def print_demo(result: Any) -> None:
     """Per subscriber: which papers were sent, and why."""
-    for line in result.ingested:
-        console.print(f"[dim]ingested {line}")
+    for file in result.ingested:
+        what = f"{file.format}: {file.counts}" if file.ok else f"error: {file.error}"
+        console.print(f"[dim]ingested {file.path.name} ({what})")
     for email, items in result.report.picks.items():
         table = Table(title=email, title_justify="left", show_lines=False, expand=True)
         table.add_column("#", width=3)
