@@ -235,7 +235,8 @@ def _parse_now(text: str | None) -> Any:
 @pass_ctx
 def send_command(ctx: Context, dry_run: bool) -> None:
     """Send the deliveries waiting in the queue (or render them with --dry-run)."""
-    from digest.delivery import deliver, dry_run as render_only, worker_id
+    from digest.delivery import deliver, worker_id
+    from digest.delivery import dry_run as render_only
     from digest.mailer import SmtpUnavailable
     from digest.store import deliveries as delivery_store
 
@@ -249,8 +250,11 @@ def send_command(ctx: Context, dry_run: bool) -> None:
     try:
         stats = deliver(ctx.settings, ids, worker=worker_id(), sessions=sessions)
     except SmtpUnavailable as exc:
-        raise click.ClickException(f"cannot reach the SMTP server: {exc}; deliveries stay queued")
-    click.echo(f"sent {stats.sent}, retry {stats.retry}, bounced {stats.bounced}, failed {stats.failed}")
+        message = f"cannot reach the SMTP server: {exc}; deliveries stay queued"
+        raise click.ClickException(message) from None
+    click.echo(
+        f"sent {stats.sent}, retry {stats.retry}, bounced {stats.bounced}, failed {stats.failed}"
+    )
 
 
 def _utcnow() -> Any:
@@ -278,6 +282,21 @@ def demo_command(ctx: Context) -> None:
     from digest.report import print_demo
 
     print_demo(run_demo(ctx.settings, Path.cwd()))
+
+
+@cli.command("bench")
+@click.option("--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write the figures as JSON.")
+@click.option("--quick", is_flag=True, help="Smaller sizes, for a fast look (targets need full).")
+@click.option("--only", multiple=True, help="Run only these areas (sources, ranking, ...).")
+def bench_command(json_file: Path | None, quick: bool, only: tuple[str, ...]) -> None:
+    """Measure every performance target; print each beside its target and naive baseline."""
+    from digest.bench import AREAS, print_table, run_all, write_json
+
+    figures = run_all(list(only) or AREAS, quick)
+    print_table(figures)
+    if json_file:
+        write_json(figures, json_file)
 
 
 def main() -> None:
