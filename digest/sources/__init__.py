@@ -17,6 +17,8 @@ _ARXIV_ID = re.compile(
     re.IGNORECASE,
 )
 
+_ARXIV_VERSION = re.compile(r"(?:\d{4}\.\d{4,5}|/\d{7})v(\d+)\b")
+
 
 @dataclass(slots=True)
 class PaperIn:
@@ -44,9 +46,29 @@ class PaperIn:
     github_stars: int | None = None
     ai_keywords: list[str] = field(default_factory=list)
     announce_type: str | None = None
+    version: int | None = None
+
+
+class ParseError(Exception):
+    """Bytes that are not a feed we can read; the message says what is wrong with them."""
+
+
+@dataclass(slots=True)
+class Parsed:
+    """What one parse produced: papers, plus a reason for each item it had to leave out."""
+
+    papers: list[PaperIn] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    total: int | None = None
 
 
 def arxiv_id(text: str) -> str | None:
     """Return the version-less arXiv id in an id, URL or 'arXiv:...' string, else None."""
     match = _ARXIV_ID.search(text.strip())
     return match.group("id") if match else None
+
+
+def arxiv_version(text: str | None) -> int | None:
+    """Return the version number in an arXiv id or URL ('2501.01234v3' -> 3), else None."""
+    match = _ARXIV_VERSION.search(text or "")
+    return int(match.group(1)) if match else None
