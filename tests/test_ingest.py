@@ -10,11 +10,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest.ingest import ingest_files
 from digest.models import Paper, UpvoteSnapshot
+from digest.sources import PaperIn
 from digest.store import papers as paper_store
 from digest.store.papers import UpsertCounts
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2025, 3, 14, 6, 0, tzinfo=UTC)
+ABSTRACT = "We study diffusion policies that are pre-trained offline and fine-tuned online."
+KEYWORDS = ["diffusion policies", "offline reinforcement learning", "fine-tuning"]
 
 
 def load(sessions: sessionmaker[Session], *names: str, now: datetime = NOW) -> list:
@@ -111,9 +114,7 @@ def test_upvote_snapshot_is_stored_when_upvotes_change(sessions: sessionmaker[Se
     later = NOW + timedelta(hours=3)
     with sessions.begin() as session:
         paper = paper_store.papers_by_ids(session, ["2503.10001"])[0]
-        changed = paper_store.PaperIn(
-            id=paper.id, title=paper.title, source="huggingface", upvotes=50
-        )
+        changed = PaperIn(id=paper.id, title=paper.title, source="huggingface", upvotes=50)
         paper_store.upsert_papers(session, [changed], later)
     with sessions() as session:
         history = paper_store.upvote_history(session, ["2503.10001"])

@@ -12,6 +12,9 @@ from digest.sources.formats import detect_format, parse
 from digest.sources.text import clean_text
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
+TITLE = "Warm-Start Diffusion Policies for Offline-to-Online Reinforcement Learning"
+ABSTRACT = "We study diffusion policies that are pre-trained offline and fine-tuned online."
+KEYWORDS = ["diffusion policies", "offline reinforcement learning", "fine-tuning"]
 
 
 def read(name: str) -> bytes:
