@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from digest import db
 from digest.config import ConfigError, Settings, load_settings
@@ -28,6 +29,9 @@ class Context:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_file)
+            from digest.logs import setup_logging
+
+            setup_logging(self._settings.log_level, self._settings.log_format)
         return self._settings
 
     @property
@@ -299,6 +303,40 @@ def bench_command(json_file: Path | None, quick: bool, only: tuple[str, ...]) ->
         write_json(figures, json_file)
 
 
+@cli.command("status")
+@config_option
+@pass_ctx
+def status_command(ctx: Context) -> None:
+    """Show the sources, the last runs, the queue of pending deliveries and recent bounces."""
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from digest.status import render_status
+
+    try:
+        with db.session_scope(ctx.sessions()) as session:
+            render_status(session, datetime.now(UTC), Console())
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if hasattr(exc, "orig") else exc).strip().splitlines()[0]
+        raise click.ClickException(f"cannot read the database: {reason}") from None
+
+
+@cli.command("worker")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Send processes on this machine.")
+@click.option("--visibility-timeout", type=click.IntRange(1), default=900, show_default=True,
+              help="Seconds before a batch held by a vanished worker is handed out again.")
+@config_option
+@pass_ctx
+def worker_command(ctx: Context, concurrency: int, visibility_timeout: int) -> None:
+    """Run a Celery worker for the send step (with executor = "celery")."""
+    from digest.tasks import run_worker
+
+    run_worker(ctx.settings, concurrency=concurrency, visibility_timeout=visibility_timeout)
+
+
 def main() -> None:
     """Entry point: turn expected failures into one clear line and a non-zero exit."""
     from digest.logs import setup_logging
@@ -317,3 +355,8 @@ def main() -> None:
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except DBAPIError as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        click.echo(f"error: database: {reason} (check database_url; run `digest db upgrade`)",
+                   err=True)
+        sys.exit(1)
