@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -238,6 +238,14 @@ def settings_of(sub: Subscriber) -> dict[str, Any]:
         "min_score": sub.min_score,
         "trending_weight": sub.trending_weight,
     }
+
+
+def delivery_for(session: Session, subscriber_id: int, edition: date) -> Delivery | None:
+    """One subscriber's delivery of one edition, if it was made."""
+    query = select(Delivery).where(
+        Delivery.subscriber_id == subscriber_id, Delivery.edition == edition
+    )
+    return session.scalars(query).first()
 
 
 def _delivery_summary(delivery: Delivery) -> dict[str, Any]:
