@@ -293,6 +293,7 @@ def demo_command(ctx: Context) -> None:
               help="Also write the figures as JSON.")
 @click.option("--quick", is_flag=True, help="Smaller sizes, for a fast look (targets need full).")
 @click.option("--only", multiple=True, help="Run only these areas (sources, ranking, ...).")
+@config_option
 def bench_command(json_file: Path | None, quick: bool, only: tuple[str, ...]) -> None:
     """Measure every performance target; print each beside its target and naive baseline."""
     from digest.bench import AREAS, print_table, run_all, write_json

@@ -80,18 +80,22 @@ class OutboxServer:
         self.handler = OutboxHandler(directory)
         self.host = host
         self.port = port or free_port(host)
-        self._controller = Controller(self.handler, hostname=host, port=self.port)
+        self._controller: Controller | None = None
 
     @property
     def received(self) -> list[Received]:
         return self.handler.received
 
     def start(self) -> OutboxServer:
+        """Listen on host:port (again, after a stop: tests simulate an outage this way)."""
+        self._controller = Controller(self.handler, hostname=self.host, port=self.port)
         self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     def __enter__(self) -> OutboxServer:
         return self.start()
