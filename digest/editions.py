@@ -20,6 +20,7 @@ from digest.schedule import Due
 from digest.store import deliveries as delivery_store
 from digest.store import papers as paper_store
 from digest.store import subscribers as subscriber_store
+from digest.store.deliveries import NewEdition
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +97,21 @@ def _queue_group(
         now=now,
     )
     stats.papers_considered = max(stats.papers_considered, len(pool))
-    for d, results in zip(group, ranked, strict=True):
-        items = _items(results, d.subscriber.max_papers)
-        if delivery_store.create_edition(session, d.subscriber, d.edition, items, len(pool), now):
-            stats.queued += 1
-            stats.quiet += all(item.get("near_miss") for item in items)
-            titles = {p.id: p.title for p in pool}
-            stats.picks[d.subscriber.email] = [
-                {**i, "title": titles.get(i["id"], "")} for i in items
-            ]
+    queued = [
+        NewEdition(d.subscriber.id, d.edition, _items(results, d.subscriber.max_papers), len(pool))
+        for d, results in zip(group, ranked, strict=True)
+    ]
+    created = delivery_store.create_editions(session, queued, now)
+    titles = {p.id: p.title for p in pool}
+    emails = {d.subscriber.id: d.subscriber.email for d in group}
+    for edition in queued:
+        if edition.subscriber_id not in created:
+            continue
+        stats.queued += 1
+        stats.quiet += all(item.get("near_miss") for item in edition.items)
+        stats.picks[emails[edition.subscriber_id]] = [
+            {**item, "title": titles.get(item["id"], "")} for item in edition.items
+        ]
 
 
 def _history(session: Session, profiles: Sequence[Profile]) -> list[Paper]:

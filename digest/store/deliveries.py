@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from digest.models import Delivery, SentPaper, Subscriber
 
 PENDING = ("queued", "retry")
+BULK = 500  # rows per statement: well under SQLite's bound-parameter limit
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -55,45 +57,65 @@ def sent_paper_ids(session: Session, subscriber_ids: Sequence[int]) -> dict[int,
     return sent
 
 
-def create_edition(
-    session: Session,
-    subscriber: Subscriber,
-    edition: date,
-    items: list[dict[str, Any]],
-    considered: int,
-    now: datetime,
-) -> bool:
-    """Queue one edition with its picked papers; False if it already exists."""
+@dataclass(frozen=True)
+class NewEdition:
+    """One edition to queue: who, which day, the picked papers."""
+
+    subscriber_id: int
+    edition: date
+    items: list[dict[str, Any]]
+    considered: int
+
+
+def create_editions(session: Session, editions: Sequence[NewEdition], now: datetime) -> set[int]:
+    """Queue editions in bulk; return the subscriber ids whose edition is new (not a rerun)."""
+    created: set[int] = set()
+    for start in range(0, len(editions), BULK):
+        created |= _create_chunk(session, editions[start : start + BULK], now)
+    return created
+
+
+def _create_chunk(session: Session, chunk: Sequence[NewEdition], now: datetime) -> set[int]:
+    rows = [
+        {
+            "subscriber_id": e.subscriber_id,
+            "edition": e.edition,
+            "state": "queued",
+            "attempts": 0,
+            "items": e.items,
+            "considered": e.considered,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for e in chunk
+    ]
     stmt = (
         _insert(session, Delivery)
-        .values(
-            subscriber_id=subscriber.id,
-            edition=edition,
-            state="queued",
-            attempts=0,
-            items=items,
-            considered=considered,
-            created_at=now,
-            updated_at=now,
-        )
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["subscriber_id", "edition"])
+        .returning(Delivery.subscriber_id)
     )
-    if session.execute(stmt).rowcount != 1:
-        return False
-    picked = [item["id"] for item in items if not item.get("near_miss")]
-    if picked:
+    created = set(session.scalars(stmt))
+    sent = [
+        {"subscriber_id": e.subscriber_id, "paper_id": item["id"], "edition": e.edition}
+        for e in chunk
+        if e.subscriber_id in created
+        for item in e.items
+        if not item.get("near_miss")
+    ]
+    if sent:
+        session.execute(_insert(session, SentPaper).on_conflict_do_nothing(), sent)
+    for edition in {e.edition for e in chunk}:
+        ids = [
+            e.subscriber_id for e in chunk if e.edition == edition and e.subscriber_id in created
+        ]
         session.execute(
-            _insert(session, SentPaper)
-            .values(
-                [
-                    {"subscriber_id": subscriber.id, "paper_id": p, "edition": edition}
-                    for p in picked
-                ]
-            )
-            .on_conflict_do_nothing()
+            update(Subscriber)
+            .where(Subscriber.id.in_(ids))
+            .values(last_edition=edition)
+            .execution_options(synchronize_session=False)
         )
-    subscriber.last_edition = edition
-    return True
+    return created
 
 
 def pending_ids(session: Session, now: datetime, limit: int | None = None) -> list[int]:
