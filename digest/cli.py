@@ -338,6 +338,20 @@ def worker_command(ctx: Context, concurrency: int, visibility_timeout: int) -> N
     run_worker(ctx.settings, concurrency=concurrency, visibility_timeout=visibility_timeout)
 
 
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--with-scheduler", is_flag=True, help="Also run the scheduler in this process.")
+@click.option("--dev", is_flag=True, help="Run the local SMTP server and show /dev/inbox.")
+@config_option
+@pass_ctx
+def serve(ctx: Context, host: str, port: int, with_scheduler: bool, dev: bool) -> None:
+    """Run the web app on gunicorn (subscribe, preferences, one-click links, /healthz)."""
+    from digest.web.server import serve as run_server
+
+    run_server(ctx.settings, host, port, dev=dev, with_scheduler=with_scheduler)
+
+
 def main() -> None:
     """Entry point: turn expected failures into one clear line and a non-zero exit."""
     from digest.logs import setup_logging
