@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     )
     arxiv_min_interval: float = Field(3.0, ge=0, description="Seconds between requests to arXiv")
 
+    # Testing
+    failpoint: Literal["", "after_claim", "after_250"] = Field(
+        "", description="Testing only: the sender kills itself (SIGKILL) at this point"
+    )
+
     # Logs
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level")
     log_format: Literal["text", "json"] = Field("text", description="Log line format")

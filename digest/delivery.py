@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import uuid
 from collections.abc import Sequence
@@ -85,6 +86,7 @@ def deliver(
     stats = DeliverStats()
     if not won:
         return stats
+    _failpoint(settings, "after_claim")
     chunks = [won[i :: settings.smtp_connections] for i in range(settings.smtp_connections)]
     chunks = [c for c in chunks if c]
     with ThreadPoolExecutor(len(chunks)) as pool:
@@ -116,11 +118,18 @@ def _send_chunk(settings: Settings, factory: sessionmaker[Session], ids: list[in
                     continue
                 message = digest_message(settings, renderer, delivery, subscriber, papers, links)
                 result = mailer.send(message)
+                _failpoint(settings, "after_250")
                 _record(settings, factory, delivery, result, message["Message-ID"], stats)
     except SmtpUnavailable:
         _release(factory, [d.id for d in deliveries[done:]], stats)
         raise
     return stats
+
+
+def _failpoint(settings: Settings, point: str) -> None:
+    """Crash here, hard, when a crash test asks for it (see tests/test_crash.py)."""
+    if settings.failpoint == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _release(factory: sessionmaker[Session], ids: list[int], stats: DeliverStats) -> None:
