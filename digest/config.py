@@ -157,7 +157,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment beats *_FILE secrets beats the TOML file (passed as init kwargs) beats defaults.
+        # Environment > *_FILE secrets > the TOML file (passed as init kwargs) > defaults.
         return env_settings, _FileSecretsSource(settings_cls), init_settings
 
 
