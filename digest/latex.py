@@ -7,6 +7,7 @@ Email clients render no math, so `$\\mathcal{B}$-Coder` becomes `𝓑-Coder` and
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 _GREEK = (
@@ -28,7 +29,39 @@ _WORDS: dict[str, str] = {}
 for _table in (_GREEK, _SYMBOLS):
     _pairs = _table.split()
     _WORDS.update(zip(_pairs[::2], _pairs[1::2], strict=True))
-_SPACED = {"log", "exp", "sin", "cos", "max", "min", "arg", "det", "lim"}
+# Operators and relations read better with space around them.
+_SPACED = {
+    "log",
+    "exp",
+    "sin",
+    "cos",
+    "max",
+    "min",
+    "arg",
+    "det",
+    "lim",
+    "leq",
+    "le",
+    "geq",
+    "ge",
+    "neq",
+    "ne",
+    "approx",
+    "sim",
+    "simeq",
+    "equiv",
+    "propto",
+    "to",
+    "rightarrow",
+    "leftarrow",
+    "Rightarrow",
+    "leftrightarrow",
+    "mapsto",
+    "in",
+    "notin",
+    "subset",
+    "subseteq",
+}
 
 _ESCAPES = {
     "%": "%",
@@ -122,7 +155,7 @@ def latex_to_text(text: str) -> str:
         return text
     tokens = list(_TOKEN.finditer(text))
     out, _ = _convert(tokens, 0, math=False, stop_at_brace=False)
-    return re.sub(r"[ \t]{2,}", " ", out).strip()
+    return unicodedata.normalize("NFC", re.sub(r"[ \t]{2,}", " ", out).strip())
 
 
 def _convert(
@@ -184,7 +217,9 @@ def _command(name: str, tokens: list[re.Match[str]], i: int, math: bool) -> tupl
         return ("√" + _group(arg) if name == "sqrt" else arg), i
     word = _WORDS.get(name)
     if word is None:
-        return name if not math else "", i
+        # An unknown command with an argument keeps the argument (\textsuperscript{th} -> th).
+        takes_argument = i < len(tokens) and tokens[i][4] is not None
+        return ("" if math or takes_argument else name), i
     return (f" {word} " if name in _SPACED else word), i
 
 

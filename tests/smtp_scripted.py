@@ -51,6 +51,7 @@ class ScriptedHandler(OutboxHandler):
 
     script: dict[str, Script] = field(default_factory=dict)
     attempts: Counter[str] = field(default_factory=Counter)
+    peers: set[tuple[str, int]] = field(default_factory=set)  # one per client connection
 
     def _for(self, address: str) -> Script:
         script = self.script.get(address.lower(), Script())
@@ -63,22 +64,22 @@ class ScriptedHandler(OutboxHandler):
     ) -> str:
         with self.lock:
             self.attempts[address.lower()] += 1
+            self.peers.add(session.peer)
         reply = self._for(address).rcpt
         if reply.startswith("2"):
             envelope.rcpt_tos.append(address)
         return reply
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        script = next(
-            (s for s in map(self._for, envelope.rcpt_tos) if s != Script()), Script()
-        )
+        script = next((s for s in map(self._for, envelope.rcpt_tos) if s != Script()), Script())
         if script.drop:
             server.transport.abort()
             return "250 never seen"
         if script.data:
             return script.data
+        reply = await super().handle_DATA(server, session, envelope)  # queued, then slow to say so
         await asyncio.sleep(script.delay)
-        return await super().handle_DATA(server, session, envelope)
+        return reply
 
 
 class ScriptedServer:
@@ -113,4 +114,3 @@ class ScriptedServer:
 
     def __exit__(self, *_exc: object) -> None:
         self._controller.stop()
-
