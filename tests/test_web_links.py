@@ -8,7 +8,7 @@ import pytest
 import test_web_support as web
 
 from digest import db
-from digest.store import deliveries as delivery_store
+from digest.models import Delivery
 from digest.store import subscribers as store
 
 app, client = web.app, web.client  # fixtures
@@ -82,9 +82,19 @@ def test_the_digest_opens_in_the_browser(app, client):
     web.add_papers(app)
     sub = web.add_subscriber(app)
     items = [{"id": "2611.00001", "score": 0.9, "reasons": ["matches: diffusion"]}]
+    now = datetime.now(UTC)
     with db.session_scope(app.extensions["digest"].sessions) as session:
-        fresh = store.get_subscriber(session, sub.id)
-        delivery_store.create_edition(session, fresh, EDITION, items, 5, datetime.now(UTC))
+        session.add(
+            Delivery(
+                subscriber_id=sub.id,
+                edition=EDITION,
+                state="sent",
+                items=items,
+                considered=5,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     answer = client.get(f"/d/{web.token(app, 'view', sub, e=EDITION.isoformat())}")
     page = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Diffusion transformers for video generation" in page

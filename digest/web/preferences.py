@@ -98,7 +98,8 @@ def preview_json(token: str) -> Response | tuple[Response, int]:
             interests, values = parse_form(request.args)
         except FormErrors as exc:
             return jsonify({"errors": exc.errors}), 400
-        return jsonify(preview(session, _overlay(sub, session, interests, values), now()))
+        profile = _overlay(sub, session, interests, values)
+        return jsonify(preview(state().previews, session, profile, now()))
 
 
 def _overlay(
@@ -143,7 +144,7 @@ def _page(
         token=token,
         categories=CATEGORIES,
         timezones=_timezones(),
-        preview=preview(session, profile_with(sub, session, {}), now()),
+        preview=preview(state().previews, session, profile_with(sub, session, {}), now()),
         liked=liked,
         disliked=disliked,
         unsubscribe_url=local(links.unsubscribe(sub.id, sub.token_version)),

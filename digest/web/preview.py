@@ -1,41 +1,95 @@
-"""The "your digest today would be" preview, from the real ranking code over recent papers."""
+"""The "your digest today would be" preview, from the real ranking code over recent papers.
+
+Fitting the features is the costly part, so each web process keeps the fitted scorer of the
+recent pool for a few minutes and ranks every preview against it; a preview may thus miss
+papers fetched in the last minutes, which is fine for a preview.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from digest.editions import profile_for
-from digest.models import Subscriber
-from digest.ranking import Profile, rank
+from digest.models import Paper, Subscriber
+from digest.ranking import Profile, Ranked
+from digest.ranking.score import Scorer
 from digest.store import papers as paper_store
 from digest.store.subscribers import feedback_of
 
 PREVIEW_WINDOW = timedelta(days=3)
+REFIT_SECONDS = 300
+SCORERS_PER_POOL = 16
+
+
+@dataclass
+class _Pool:
+    """The recent papers of one refit period, and scorers fitted on them (+ liked papers)."""
+
+    bucket: int
+    papers: list[Paper]
+    by_id: dict[str, Paper]
+    scorers: OrderedDict[tuple[str, ...], Scorer] = field(default_factory=OrderedDict)
+
+
+class PreviewCache:
+    """Per-process fitted scorers; one lock, since ranking registers items on the scorer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: _Pool | None = None
+
+    def rank(self, session: Session, profile: Profile, now: datetime) -> tuple[_Pool, list[Ranked]]:
+        """Rank the recent pool for one profile."""
+        with self._lock:
+            pool = self._current_pool(session, now)
+            if not pool.papers:
+                return pool, []
+            scorer = self._scorer(session, pool, [*profile.liked, *profile.disliked])
+            return pool, scorer.rank([profile], top_k=profile.max_papers, exclude_ids=None)[0]
+
+    def _current_pool(self, session: Session, now: datetime) -> _Pool:
+        bucket = int(now.timestamp()) // REFIT_SECONDS
+        if self._pool is None or self._pool.bucket != bucket:
+            papers = paper_store.candidate_papers(session, now - PREVIEW_WINDOW)
+            self._pool = _Pool(bucket, papers, {p.id: p for p in papers})
+        return self._pool
+
+    def _scorer(self, session: Session, pool: _Pool, feedback_ids: list[str]) -> Scorer:
+        outside = tuple(sorted(pid for pid in feedback_ids if pid not in pool.by_id))
+        scorer = pool.scorers.get(outside)
+        if scorer is None:
+            history = paper_store.papers_by_ids(session, list(outside)) if outside else []
+            moment = datetime.fromtimestamp(pool.bucket * REFIT_SECONDS, UTC)
+            scorer = Scorer(pool.papers, history, now=moment, upvote_velocity=None)
+            pool.scorers[outside] = scorer
+            if len(pool.scorers) > SCORERS_PER_POOL:
+                pool.scorers.popitem(last=False)
+        pool.scorers.move_to_end(outside)
+        return scorer
 
 
 def profile_with(sub: Subscriber, session: Session, changes: dict[str, Any]) -> Profile:
     """The subscriber's stored profile with unsaved form values laid over it."""
     liked, disliked = feedback_of(session, [sub.id])[sub.id]
-    profile = profile_for(sub, liked, disliked)
-    return replace(profile, **changes)
+    return replace(profile_for(sub, liked, disliked), **changes)
 
 
-def preview(session: Session, profile: Profile, now: datetime) -> dict[str, Any]:
-    """Rank the recent papers for one profile; plain data for the page and the JSON endpoint."""
-    papers = paper_store.candidate_papers(session, now - PREVIEW_WINDOW)
-    liked = [*profile.liked, *profile.disliked]
-    history = paper_store.papers_by_ids(session, liked) if liked else []
-    ranked = rank(papers, [profile], history=history, now=now)[0] if papers else []
-    by_id = {paper.id: paper for paper in papers}
-    items = [_item(by_id[r.id], r) for r in ranked if r.above_min and r.id in by_id]
-    return {"considered": len(papers), "items": items[: profile.max_papers]}
+def preview(
+    cache: PreviewCache, session: Session, profile: Profile, now: datetime
+) -> dict[str, Any]:
+    """Plain data for the page and the JSON endpoint: the papers that clear the bar."""
+    pool, ranked = cache.rank(session, profile, now)
+    items = [_item(pool.by_id[r.id], r) for r in ranked if r.above_min and r.id in pool.by_id]
+    return {"considered": len(pool.papers), "items": items}
 
 
-def _item(paper: Any, ranked: Any) -> dict[str, Any]:
+def _item(paper: Paper, ranked: Ranked) -> dict[str, Any]:
     return {
         "id": paper.id,
         "title": paper.title,

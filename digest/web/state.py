@@ -18,6 +18,7 @@ from digest.models import Subscriber
 from digest.store.subscribers import get_subscriber
 from digest.tokens import BadToken, Claims, ExpiredToken, Links, Tokens
 from digest.web.mailqueue import MailQueue
+from digest.web.preview import PreviewCache
 
 EXPIRED = "This link has expired. Ask for a new one and use it within a few days."
 INVALID = "This link is not valid. Please use the most recent email we sent you."
@@ -34,6 +35,7 @@ class WebState:
     tokens: Tokens
     links: Links
     mail: MailQueue
+    previews: PreviewCache
     dev: bool = False
 
 
@@ -44,7 +46,8 @@ def make_state(settings: Settings, engine: Engine | None = None, dev: bool = Fal
     tokens = Tokens(settings.secret_key.get_secret_value(), old)
     links = Links(settings.base_url, tokens)
     sessions = db.make_sessionmaker(engine)
-    return WebState(settings, engine, sessions, tokens, links, MailQueue(settings), dev)
+    mail = MailQueue(settings)
+    return WebState(settings, engine, sessions, tokens, links, mail, PreviewCache(), dev)
 
 
 def state() -> WebState:
