@@ -352,6 +352,84 @@ def serve(ctx: Context, host: str, port: int, with_scheduler: bool, dev: bool) -
     run_server(ctx.settings, host, port, dev=dev, with_scheduler=with_scheduler)
 
 
+def _require_schema(ctx: Context) -> None:
+    from digest.ingest import SchemaMissing, require_schema
+
+    try:
+        require_schema(ctx.engine)
+    except SchemaMissing as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@config_option
+@pass_ctx
+def ingest_command(ctx: Context, files: tuple[Path, ...]) -> None:
+    """Load recorded feed files (arXiv RSS/Atom/API, HF daily papers, JSON lines)."""
+    from datetime import UTC, datetime
+
+    from digest.ingest import ingest_files
+    from digest.sources_report import print_ingest
+
+    _require_schema(ctx)
+    reports = ingest_files(ctx.sessions(), files, datetime.now(UTC))
+    print_ingest(reports)
+    if not any(report.ok for report in reports):
+        raise click.ClickException("no file could be loaded")
+
+
+@cli.command("papers")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None,
+              help="Only papers first seen at or after this date (UTC).")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="table")
+@config_option
+@pass_ctx
+def papers_command(ctx: Context, since: Any, fmt: str) -> None:
+    """List stored papers: id, title, abstract, authors, categories, published, upvotes, sources."""
+    from datetime import UTC
+
+    from rich.console import Console
+
+    from digest.sources_report import print_papers
+    from digest.store import papers as paper_store
+
+    _require_schema(ctx)
+    with db.session_scope(ctx.sessions()) as session:
+        papers = paper_store.list_papers(session, since.replace(tzinfo=UTC) if since else None)
+    print_papers(papers, fmt, Console())
+
+
+@cli.command("fetch")
+@config_option
+@pass_ctx
+def fetch_command(ctx: Context) -> None:
+    """Fetch every source in the sources file and store what is new."""
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from digest.poll import fetch_all
+    from digest.sources_config import load_sources
+    from digest.sources_report import fetch_table
+
+    _require_schema(ctx)
+    total = len(load_sources(ctx.settings.sources_file))
+    if not total:
+        raise click.ClickException(f"no sources configured in {ctx.settings.sources_file}")
+    console = Console()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("fetching sources", total=total)
+        results = fetch_all(
+            ctx.settings, ctx.sessions(), datetime.now(UTC),
+            on_done=lambda result: progress.advance(task),
+        )
+    console.print(fetch_table(results.values()))
+    if not any(result.ok for result in results.values()):
+        raise click.ClickException("every source failed; see the errors above")
+
+
 def main() -> None:
     """Entry point: turn expected failures into one clear line and a non-zero exit."""
     from digest.logs import setup_logging

@@ -79,5 +79,5 @@ def ingest_file(sessions: sessionmaker[Session], path: Path, now: datetime) -> F
     for reason in report.skipped:
         log.warning("%s: skipped %s; the rest of the file is loaded", path, reason)
     if report.error:
-        log.warning("%s: %s; file skipped, other files go on", path, report.error)
+        log.debug("%s: %s; file skipped, other files go on", path, report.error)
     return report

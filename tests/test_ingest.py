@@ -119,3 +119,61 @@ def test_upvote_snapshot_is_stored_when_upvotes_change(sessions: sessionmaker[Se
     with sessions() as session:
         history = paper_store.upvote_history(session, ["2503.10001"])
     assert history["2503.10001"] == [(NOW, 42), (later, 50)]
+
+
+def run_cli(monkeypatch, database_url: str, *args: str):
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    monkeypatch.setenv("DIGEST_DATABASE_URL", database_url)
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_ingest_command_reports_each_file_and_succeeds_if_one_loads(
+    monkeypatch, engine, settings
+) -> None:
+    files = [str(FEEDS / "arxiv-cs.LG.rss"), str(FEEDS / "arxiv-truncated.rss")]
+    result = run_cli(monkeypatch, settings.database_url, "ingest", *files)
+    assert result.exit_code == 0, result.output
+    assert "arxiv-cs.LG.rss: arxiv-rss: 2 new, 0 updated, 0 unchanged" in result.output
+    assert "arxiv-truncated.rss: error: malformed XML" in result.output
+
+
+def test_ingest_command_fails_when_no_file_loads(monkeypatch, engine, settings) -> None:
+    result = run_cli(monkeypatch, settings.database_url, "ingest", str(FEEDS / "empty.json"))
+    assert result.exit_code != 0
+    assert "empty.json: error: empty file; skipped" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_ingest_without_schema_says_what_to_run(monkeypatch, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'blank.db'}"
+    result = run_cli(monkeypatch, url, "ingest", str(FEEDS / "arxiv-cs.LG.rss"))
+    assert result.exit_code != 0
+    assert "run `digest db upgrade` first" in result.output
+
+
+def test_papers_jsonl_lists_the_contract_fields_and_reads_back(
+    monkeypatch, engine, settings, tmp_path: Path
+) -> None:
+    import json
+
+    run_cli(monkeypatch, settings.database_url, "ingest", str(FEEDS / "hf-daily-papers.json"))
+    result = run_cli(monkeypatch, settings.database_url, "papers", "--format", "jsonl")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert {r["id"] for r in rows} == {"2503.10001", "2503.10005"}
+    keys = {"id", "title", "abstract", "authors", "categories", "published", "upvotes", "sources"}
+    assert all(keys <= row.keys() for row in rows)
+    exported = tmp_path / "papers.jsonl"
+    exported.write_text(result.output)
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    run_cli(monkeypatch, other, "db", "upgrade")
+    again = run_cli(monkeypatch, other, "ingest", str(exported))
+    assert "jsonl: 2 new" in again.output
+
+
+def test_papers_since_filters_by_first_seen(monkeypatch, engine, settings) -> None:
+    run_cli(monkeypatch, settings.database_url, "ingest", str(FEEDS / "hf-daily-papers.json"))
+    result = run_cli(monkeypatch, settings.database_url, "papers", "--since", "2999-01-01")
+    assert "0 papers" in result.output

@@ -117,7 +117,7 @@ def _api_paper(entry: Any, source: str) -> PaperIn | None:
         abstract=clean_text(entry.get("summary")),
         authors=[clean_text(a.get("name")) for a in entry.get("authors", []) if a.get("name")],
         categories=categories,
-        primary_category=primary or (categories or [None])[0],
+        primary_category=primary or next(iter(categories), None),
         published=parse_date(entry.get("published_parsed")),
         abs_url=f"https://arxiv.org/abs/{key}",
         pdf_url=pdf_url(key, version),

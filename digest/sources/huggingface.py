@@ -39,7 +39,8 @@ def parse_daily_papers(data: bytes, source: str = SOURCE) -> Parsed:
 
 
 def _paper(item: dict[str, Any], source: str) -> PaperIn | None:
-    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+    nested = item.get("paper")
+    paper: dict[str, Any] = nested if isinstance(nested, dict) else item
     key = arxiv_id(str(paper.get("id") or ""))
     if not key:
         return None
@@ -71,5 +72,6 @@ def _int(value: Any) -> int | None:
 def _title(item: Any) -> str:
     if not isinstance(item, dict):
         return str(item)[:60]
-    paper = item.get("paper") if isinstance(item.get("paper"), dict) else {}
+    nested = item.get("paper")
+    paper: dict[str, Any] = nested if isinstance(nested, dict) else {}
     return clean_text(paper.get("title") or item.get("title"))

@@ -78,7 +78,7 @@ def _insert(session: Session, seen: list[PaperIn], now: datetime) -> Paper | Non
     for paper in [first, *(p for p in seen if p is not first)]:
         _merge(row, paper)
     # Listings do not say which category is primary; the first is the best guess until the API says.
-    row.primary_category = row.primary_category or (row.categories or [None])[0]
+    row.primary_category = row.primary_category or next(iter(row.categories), None)
     session.add(row)
     _snapshot_upvotes(session, row, None, now)
     return row

@@ -1,0 +1,214 @@
+"""Fetch every configured source through the fetch door and store what it brings.
+
+Each source is its own transaction: a failure is logged with the source's name and what happens
+next, recorded in its state for `digest status`, and the other sources go on. A listing that is
+empty or unchanged when arXiv has announced marks the source stale; on a day without an
+announcement it is just a quiet day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest import db
+from digest.announcements import expected_listing, is_announcement_day, release_moment
+from digest.config import Settings
+from digest.fetch import Fetcher, FetchError, Response
+from digest.sources import PaperIn, ParseError
+from digest.sources.formats import parse
+from digest.sources_config import Source, load_sources
+from digest.store import papers as paper_store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceResult:
+    """What fetching one source did."""
+
+    name: str
+    kind: str
+    url: str
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    items: int = 0
+    errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    not_modified: bool = False
+    stale: bool = False
+    quiet: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+Progress = Callable[[SourceResult], None]
+
+
+def fetch_all(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    now: datetime,
+    *,
+    fetcher: Fetcher | None = None,
+    on_done: Progress | None = None,
+) -> dict[str, SourceResult]:
+    """Fetch every enabled source in settings.sources_file; return a result per source name."""
+    results: dict[str, SourceResult] = {}
+    door = fetcher or Fetcher(settings)
+    try:
+        for source in load_sources(settings.sources_file):
+            results[source.name] = fetch_source(door, sessions, source, now)
+            if on_done:
+                on_done(results[source.name])
+    finally:
+        if fetcher is None:
+            door.close()
+    return results
+
+
+def fetch_source(
+    door: Fetcher, sessions: sessionmaker[Session], source: Source, now: datetime
+) -> SourceResult:
+    """Fetch, parse and store one source; never raise for the source's own failures."""
+    result = SourceResult(source.name, source.kind, source.plain_url(now))
+    start = time.perf_counter()
+    try:
+        if source.kind == "arxiv_api":
+            _fetch_pages(door, sessions, source, now, result)
+        else:
+            _fetch_one(door, sessions, source, now, result)
+    except (FetchError, ParseError) as exc:
+        _failed(sessions, source, now, result, str(exc))
+    except Exception as exc:  # one source's surprise must not stop the others
+        log.exception("source %s: unexpected error; skipped this time", source.name)
+        _failed(sessions, source, now, result, f"unexpected error: {exc!r}")
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _fetch_one(
+    door: Fetcher,
+    sessions: sessionmaker[Session],
+    source: Source,
+    now: datetime,
+    result: SourceResult,
+) -> None:
+    with db.session_scope(sessions) as session:
+        state = paper_store.source_state(session, source.name)
+        same_url = state.url == result.url
+        etag, modified = (state.etag, state.last_modified) if same_url else (None, None)
+        known_hash = state.content_hash if same_url else None
+    response = door.get(result.url, etag=etag, last_modified=modified)
+    digest = hashlib.sha256(response.content).hexdigest()
+    # A 200 with the very bytes already stored costs no parsing either.
+    result.not_modified = response.not_modified or digest == known_hash
+    papers: list[PaperIn] = []
+    if not result.not_modified:
+        _, parsed = parse(response.content, source.format)
+        papers, result.skipped = _keep(source, parsed.papers), parsed.skipped
+    with db.session_scope(sessions) as session:
+        _store(session, source, now, result, papers, response, digest)
+
+
+def _keep(source: Source, papers: list[PaperIn]) -> list[PaperIn]:
+    if source.kind != "arxiv_listing":
+        return papers
+    keep = set(source.announce_types)
+    return [p for p in papers if (p.announce_type or "new") in keep]
+
+
+def _store(
+    session: Session,
+    source: Source,
+    now: datetime,
+    result: SourceResult,
+    papers: list[PaperIn],
+    response: Response,
+    digest: str,
+) -> None:
+    state = paper_store.source_state(session, source.name, result.url)
+    fresh = not result.not_modified and bool(papers)
+    if not response.not_modified:
+        state.etag, state.last_modified = response.etag, response.last_modified
+    if not result.not_modified:
+        counts = paper_store.upsert_papers(session, papers, now)
+        result.new, result.updated, result.unchanged = counts.new, counts.updated, counts.unchanged
+        result.items = len(papers)
+        state.content_hash = digest
+    paper_store.record_fetch_ok(
+        session, state, now, items=result.items or state.items_seen, new=int(fresh)
+    )
+    if source.kind == "arxiv_listing" and not fresh:
+        _judge_staleness(source, now, result, state.last_new_at)
+    for reason in result.skipped:
+        log.warning("source %s: skipped %s; the rest of the feed is stored", source.name, reason)
+
+
+def _judge_staleness(
+    source: Source, now: datetime, result: SourceResult, last_new: datetime | None
+) -> None:
+    listing = expected_listing(now)
+    if not is_announcement_day(listing):
+        result.quiet = True
+        log.info(
+            "source %s: no listing dated %s (no announcement); quiet day", source.name, listing
+        )
+        return
+    if last_new is None or paper_store.as_utc(last_new) < release_moment(listing):
+        result.stale = True
+        log.warning(
+            "source %s: stale: the listing dated %s is not in the feed yet; sends wait for it",
+            source.name,
+            listing,
+        )
+
+
+def _fetch_pages(
+    door: Fetcher,
+    sessions: sessionmaker[Session],
+    source: Source,
+    now: datetime,
+    result: SourceResult,
+) -> None:
+    papers: list[PaperIn] = []
+    start, total = 0, None
+    while start < source.max_items and (total is None or start < total):
+        response = door.get(source.api_url(now, start))
+        _, parsed = parse(response.content, source.format)
+        papers.extend(parsed.papers)
+        result.skipped.extend(parsed.skipped)
+        total = parsed.total if parsed.total is not None else 0
+        if not parsed.papers:
+            break
+        start += source.page_size
+    with db.session_scope(sessions) as session:
+        counts = paper_store.upsert_papers(session, papers, now)
+        result.new, result.updated, result.unchanged = counts.new, counts.updated, counts.unchanged
+        result.items = len(papers)
+        state = paper_store.source_state(session, source.name, result.url)
+        paper_store.record_fetch_ok(session, state, now, items=len(papers), new=counts.new)
+
+
+def _failed(
+    sessions: sessionmaker[Session], source: Source, now: datetime, result: SourceResult, error: str
+) -> None:
+    result.errors.append(error)
+    log.warning(
+        "source %s: %s; skipped this time, the other sources go on and the next fetch retries",
+        source.name,
+        error,
+    )
+    with db.session_scope(sessions) as session:
+        state = paper_store.source_state(session, source.name, result.url)
+        paper_store.record_fetch_error(session, state, now, error)

@@ -1,0 +1,90 @@
+"""Is today's data in? Per-source status for operators, and readiness for the scheduler.
+
+On a day arXiv announces, each arXiv listing source must have brought a changed, non-empty feed
+since the announcement; otherwise it is stale and sends wait (up to stale_deadline_hours). On a
+day without an announcement (weekend, holiday) nothing is expected: a quiet day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from digest.announcements import expected_listing, is_announcement_day, release_moment
+from digest.config import Settings
+from digest.models import SourceState
+from digest.sources_config import Source, load_sources
+from digest.store import papers as paper_store
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """Whether sends may go now; which sources are stale; whether today has no listing."""
+
+    ready: bool
+    stale: list[str]
+    quiet_day: bool
+    listing: date
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """One line of `digest status` for a source."""
+
+    name: str
+    kind: str
+    last_ok_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    items: int
+    today: str  # "in" | "waiting" | "quiet day" | "never fetched"
+
+
+def source_readiness(session: Session, now: datetime, settings: Settings) -> Readiness:
+    """Say whether today's arXiv listings are in for every configured listing source."""
+    listing = expected_listing(now)
+    if not is_announcement_day(listing):
+        return Readiness(True, [], True, listing)
+    states = paper_store.source_states(session)
+    release = release_moment(listing)
+    stale = [
+        source.name
+        for source in load_sources(settings.sources_file)
+        if source.kind == "arxiv_listing" and not _fresh(states.get(source.name), release)
+    ]
+    return Readiness(not stale, stale, False, listing)
+
+
+def _fresh(state: SourceState | None, release: datetime) -> bool:
+    return bool(state and state.last_new_at and paper_store.as_utc(state.last_new_at) >= release)
+
+
+def sources_status(
+    session: Session, now: datetime, sources: list[Source] | None = None
+) -> list[SourceStatus]:
+    """Return per source: last success, last error, and whether today's data is in."""
+    states = paper_store.source_states(session)
+    kinds = {source.name: source.kind for source in sources or []}
+    names = list(kinds) + sorted(set(states) - set(kinds))
+    listing = expected_listing(now)
+    return [_status(name, kinds.get(name, "?"), states.get(name), listing) for name in names]
+
+
+def _status(name: str, kind: str, state: SourceState | None, listing: date) -> SourceStatus:
+    if state is None:
+        return SourceStatus(name, kind, None, None, None, 0, "never fetched")
+    if not is_announcement_day(listing):
+        today = "quiet day"
+    else:
+        today = "in" if _fresh(state, release_moment(listing)) else "waiting"
+    return SourceStatus(
+        name,
+        kind,
+        paper_store.as_utc(state.last_ok_at) if state.last_ok_at else None,
+        state.last_error,
+        paper_store.as_utc(state.last_error_at) if state.last_error_at else None,
+        state.items_seen,
+        today,
+    )

@@ -1,0 +1,103 @@
+"""Terminal output of the paper commands: ingest, fetch, papers, and the sources in status."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from digest.ingest import FileReport
+from digest.models import Paper
+from digest.poll import SourceResult
+from digest.readiness import SourceStatus, sources_status
+
+
+def print_ingest(reports: list[FileReport]) -> None:
+    """One line per file: the format and counts, or why it was skipped."""
+    for report in reports:
+        if report.error:
+            click.echo(f"{report.path}: error: {report.error}; skipped")
+            continue
+        counts = report.counts
+        assert counts is not None
+        line = f"{report.path}: {report.format}: {counts.new} new, {counts.updated} updated, "
+        line += f"{counts.unchanged} unchanged"
+        extras = [f"{counts.skipped} replacements of unknown papers"] if counts.skipped else []
+        extras += [f"{len(report.skipped)} items skipped"] if report.skipped else []
+        click.echo(line + (f" ({', '.join(extras)})" if extras else ""))
+
+
+def fetch_table(results: Iterable[SourceResult]) -> Table:
+    """The per-source summary of `digest fetch`."""
+    table = Table("source", "new", "updated", "unchanged", "errors", "took", title="Fetch")
+    for r in results:
+        note = "; ".join(r.errors) or ("not modified" if r.not_modified else "")
+        note += " (stale)" if r.stale else " (quiet day)" if r.quiet else ""
+        table.add_row(
+            r.name, str(r.new), str(r.updated), str(r.unchanged), note.strip(), f"{r.seconds:.2f}s"
+        )
+    return table
+
+
+def sources_section(session: Session, now: datetime) -> Table | str:
+    """The sources part of `digest status`: last success, last error, today's data."""
+    return status_table(sources_status(session, now))
+
+
+def status_table(rows: list[SourceStatus]) -> Table | str:
+    """Render source status rows (from `readiness.sources_status`)."""
+    if not rows:
+        return "Sources: none fetched yet (digest fetch)."
+    table = Table("source", "last success (UTC)", "items", "last error", "today", title="Sources")
+    for row in rows:
+        error = f"{_when(row.last_error_at)}: {row.last_error[:70]}" if row.last_error else ""
+        table.add_row(row.name, _when(row.last_ok_at), str(row.items), error, row.today)
+    return table
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
+
+
+def paper_record(paper: Paper) -> dict[str, Any]:
+    """One stored paper in digest's JSON-lines format (what `digest ingest` reads back)."""
+    published = paper.published or paper.announced
+    return {
+        "id": paper.id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": paper.authors,
+        "categories": paper.categories,
+        "published": published.isoformat() if published else None,
+        "upvotes": paper.upvotes,
+        "sources": paper.sources,
+    }
+
+
+def print_papers(papers: list[Paper], fmt: str, console: Console) -> None:
+    """List papers as JSON lines or as a table."""
+    if fmt == "jsonl":
+        for paper in papers:
+            click.echo(json.dumps(paper_record(paper), ensure_ascii=False))
+        return
+    table = Table("id", "title", "authors", "categories", "published", "upvotes", "sources")
+    for paper in papers:
+        record = paper_record(paper)
+        authors = ", ".join(paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
+        table.add_row(
+            paper.id,
+            paper.title,
+            authors,
+            " ".join(paper.categories),
+            record["published"] or "-",
+            "-" if paper.upvotes is None else str(paper.upvotes),
+            ", ".join(paper.sources),
+        )
+    console.print(table)
+    console.print(f"{len(papers)} papers")
