@@ -45,6 +45,7 @@ class DeliverStats:
     retry: int = 0
     bounced: int = 0
     failed: int = 0
+    suppressed: int = 0
     released: int = 0
 
     def add(self, other: DeliverStats) -> None:
@@ -115,6 +116,7 @@ def _send_chunk(settings: Settings, factory: sessionmaker[Session], ids: list[in
                 subscriber = subscribers[delivery.subscriber_id]
                 if subscriber.status != "active":
                     _record_skip(factory, delivery, subscriber.status)
+                    stats.suppressed += 1
                     continue
                 message = digest_message(settings, renderer, delivery, subscriber, papers, links)
                 result = mailer.send(message)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from digest.models import Paper, Subscriber
 from digest.ranking import Profile, Ranked, rank
 from digest.schedule import Due
+from digest.store import chunks
 from digest.store import deliveries as delivery_store
 from digest.store import papers as paper_store
 from digest.store import subscribers as subscriber_store
@@ -62,10 +63,13 @@ def queue_editions(session: Session, due: Sequence[Due], now: datetime) -> Queue
     stats = QueueStats(due=len(due))
     if not due:
         return stats
-    ids = [d.subscriber.id for d in due]
-    starts = delivery_store.last_edition_starts(session, ids)
-    sent = delivery_store.sent_paper_ids(session, ids)
-    feedback = subscriber_store.feedback_of(session, ids)
+    starts: dict[int, datetime] = {}
+    sent: dict[int, set[str]] = {}
+    feedback: dict[int, tuple[list[str], list[str]]] = {}
+    for ids in chunks([d.subscriber.id for d in due]):
+        starts.update(delivery_store.last_edition_starts(session, ids))
+        sent.update(delivery_store.sent_paper_ids(session, ids))
+        feedback.update(subscriber_store.feedback_of(session, ids))
     groups: dict[datetime, list[Due]] = defaultdict(list)
     for d in due:
         since = starts.get(d.subscriber.id) or now - FIRST_EDITION_LOOKBACK[d.subscriber.cadence]

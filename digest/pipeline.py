@@ -23,6 +23,7 @@ from digest.store import deliveries as delivery_store
 from digest.store import runs as run_store
 
 log = logging.getLogger(__name__)
+SEND_BATCH = 500
 
 
 class TickFailed(Exception):
@@ -40,6 +41,7 @@ class TickReport:
     quiet: int = 0
     considered: int = 0
     reclaimed: int = 0
+    fanned_out: int = 0
     waiting_for_sources: list[str] = field(default_factory=list)
     sent: DeliverStats = field(default_factory=DeliverStats)
     fetch: dict[str, Any] = field(default_factory=dict)
@@ -84,6 +86,9 @@ def run_tick(
     except SmtpUnavailable as exc:
         _finish(factory, report, "failed", f"SMTP unavailable: {exc}")
         raise TickFailed(f"cannot reach the SMTP server: {exc}; deliveries stay queued") from exc
+    except TickFailed as exc:
+        _finish(factory, report, "failed", str(exc))
+        raise
     _finish(factory, report, "ok")
     return report
 
@@ -131,16 +136,35 @@ def _ready_only(
 
 
 def _send_pending(settings: Settings, factory: sessionmaker[Session], report: TickReport) -> None:
+    """Send in batches until nothing pending is left that this process can win."""
+    if settings.executor == "celery":
+        _fan_out(settings, factory, report)
+        return
+    worker = worker_id()
+    while True:
+        with db.session_scope(factory) as session:
+            ids = delivery_store.pending_ids(session, report.now, limit=SEND_BATCH)
+        if not ids:
+            return
+        stats = deliver(settings, ids, worker=worker, sessions=factory)
+        report.sent.add(stats)
+        if stats.sent + stats.retry + stats.bounced + stats.failed + stats.suppressed == 0:
+            return  # everything in this batch was claimed by another sender
+
+
+def _fan_out(settings: Settings, factory: sessionmaker[Session], report: TickReport) -> None:
+    """Hand every pending delivery to the Celery workers; they claim through the same rows."""
+    from digest.tasks import BrokerUnavailable, fan_out
+
     with db.session_scope(factory) as session:
         ids = delivery_store.pending_ids(session, report.now)
     if not ids:
         return
-    if settings.executor == "celery":
-        from digest.tasks import fan_out
-
+    try:
         fan_out(settings, ids)
-        return
-    report.sent = deliver(settings, ids, worker=worker_id(), sessions=factory)
+    except BrokerUnavailable as exc:
+        raise TickFailed(str(exc)) from exc
+    report.fanned_out = len(ids)
 
 
 def fetch_sources(
