@@ -99,10 +99,10 @@ def fan_out(
 
 
 def run_worker(settings: Settings, *, concurrency: int, visibility_timeout: int) -> None:
-    """Run a Celery worker for digest's tasks in this process until it is told to stop."""
-    from digest.logs import setup_logging
+    """Run a Celery worker for digest's tasks in this process until it is told to stop.
 
-    setup_logging(settings.log_level, settings.log_format)
+    Logging is already set up from the settings; Celery leaves the root logger alone.
+    """
     app = make_celery(settings, visibility_timeout=visibility_timeout)
     app.worker_main(
         [
