@@ -314,11 +314,13 @@ def status_command(ctx: Context) -> None:
     from rich.console import Console
     from sqlalchemy.exc import SQLAlchemyError
 
+    from digest.sources_config import load_sources
     from digest.status import render_status
 
+    sources = load_sources(ctx.settings.sources_file)
     try:
         with db.session_scope(ctx.sessions()) as session:
-            render_status(session, datetime.now(UTC), Console())
+            render_status(session, datetime.now(UTC), Console(), sources)
     except SQLAlchemyError as exc:
         reason = str(exc.orig if hasattr(exc, "orig") else exc).strip().splitlines()[0]
         raise click.ClickException(f"cannot read the database: {reason}") from None
@@ -428,6 +430,23 @@ def fetch_command(ctx: Context) -> None:
     console.print(fetch_table(results.values()))
     if not any(result.ok for result in results.values()):
         raise click.ClickException("every source failed; see the errors above")
+
+
+@cli.command("mailcatcher")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=int)
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
+              default=Path("outbox"), show_default=True, help="Where to write .eml and .html.")
+@click.option("--discard", is_flag=True, help="Accept and drop messages (a sink for benchmarks).")
+def mailcatcher_command(host: str, port: int, directory: Path, discard: bool) -> None:
+    """Run a local SMTP server that writes every message to a folder (a dev inbox)."""
+    from digest.outbox import serve_forever
+
+    click.echo(f"listening on {host}:{port}, writing to {'nowhere' if discard else directory}/")
+    try:
+        serve_forever(host, port, None if discard else directory)
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:

@@ -38,8 +38,13 @@ class OutboxHandler:
     directory: Path | None = None
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    keep: bool = True  # False: a sink that only counts (benchmarks)
+    count: int = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        self.count += 1
+        if not self.keep:
+            return "250 OK: discarded"
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
         message = email.message_from_bytes(raw, policy=email.policy.default)
@@ -75,9 +80,13 @@ class OutboxServer:
     """Run an OutboxHandler on host:port in a background thread (a context manager)."""
 
     def __init__(
-        self, directory: Path | None = None, host: str = "127.0.0.1", port: int = 0
+        self,
+        directory: Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        keep: bool = True,
     ) -> None:
-        self.handler = OutboxHandler(directory)
+        self.handler = OutboxHandler(directory, keep=keep)
         self.host = host
         self.port = port or free_port(host)
         self._controller: Controller | None = None
@@ -102,3 +111,12 @@ class OutboxServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def serve_forever(host: str, port: int, directory: Path | None) -> None:
+    """Run the server in the foreground until interrupted (`digest mailcatcher`)."""
+    import time
+
+    with OutboxServer(directory, host=host, port=port, keep=directory is not None):
+        while True:
+            time.sleep(3600)
