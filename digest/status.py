@@ -1,4 +1,4 @@
-"""`digest status`: did the last runs work, what is waiting to be sent, which addresses bounce.
+"""`digest status`: are the sources in, did the last runs work, what waits, which addresses bounce.
 
 The queries here are read-only summaries for operators; `digest.metrics` reads the same ones.
 """
@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digest.models import Delivery, Subscriber
+from digest.readiness import sources_status
+from digest.sources_config import Source
 from digest.store.runs import recent_runs
 
 PENDING_STATES = ("queued", "retry", "sending")
@@ -109,10 +111,32 @@ def flatten(values: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
             yield name, float(value)
 
 
-def render_status(session: Session, now: datetime, console: Console) -> None:
-    """Print every section of `digest status`."""
+def render_status(
+    session: Session, now: datetime, console: Console, sources: list[Source] | None = None
+) -> None:
+    """Print every section of `digest status`: sources, runs, queue, bounces."""
+    console.print(_sources_table(session, now, sources))
     for section in (_runs_table, _queue_table, _bounces_table):
         console.print(section(session, now))
+
+
+def _sources_table(session: Session, now: datetime, sources: list[Source] | None) -> Table | str:
+    rows = sources_status(session, now, sources)
+    if not rows:
+        return "Sources: none configured or fetched yet (see config/sources.toml, digest fetch)."
+    table = Table("source", "kind", "today", "items", "last success", "last error", title="Sources")
+    for row in rows:
+        error = _error_line(row.last_error, row.last_error_at, row.last_ok_at, now)
+        today = f"[yellow]{row.today}[/]" if row.today == "waiting" else row.today
+        table.add_row(row.name, row.kind, today, str(row.items), _ago(row.last_ok_at, now), error)
+    return table
+
+
+def _error_line(error: str | None, at: datetime | None, ok: datetime | None, now: datetime) -> str:
+    if not error or at is None:
+        return "-"
+    note = "" if ok is None or at > ok else " (since recovered)"
+    return f"{_ago(at, now)}: {error.splitlines()[0][:60]}{note}"
 
 
 def _runs_table(session: Session, now: datetime) -> Table | str:

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from digest.cli import cli
-from digest.models import Delivery, Run, Subscriber
+from digest.models import Delivery, Run, SourceState, Subscriber
 from digest.status import render_status
 
 NOW = datetime(2025, 3, 14, 9, 0, tzinfo=UTC)
@@ -46,6 +46,7 @@ def _delivery(session, sub: Subscriber, state: str, **fields) -> None:
 def test_an_empty_database_says_what_is_missing(session):
     text = _render(session)
 
+    assert "Sources: none configured" in text
     assert "Runs: none yet" in text
     assert "Queue: empty" in text
     assert "Bounces: none recorded" in text
@@ -139,3 +140,32 @@ def test_the_status_command_names_an_unreachable_database_in_one_line(tmp_path):
     assert result.exit_code == 1
     assert "cannot read the database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_sources_show_items_last_success_and_a_current_error(session):
+    session.add(
+        SourceState(
+            name="arxiv-cs.LG",
+            items_seen=120,
+            last_ok_at=NOW - timedelta(hours=2),
+            last_error="HTTP 503 Service Unavailable",
+            last_error_at=NOW - timedelta(hours=5),
+        )
+    )
+    session.add(
+        SourceState(
+            name="hf-daily",
+            items_seen=0,
+            last_ok_at=NOW - timedelta(days=3),
+            last_error="timed out after 30 s",
+            last_error_at=NOW - timedelta(minutes=10),
+        )
+    )
+    session.flush()
+
+    text = _render(session)
+
+    assert "arxiv-cs.LG" in text and "120" in text and "2 h ago" in text
+    assert "HTTP 503 Service Unavailable (since recovered)" in text
+    assert "10 min ago: timed out after 30 s" in text
+    assert "timed out after 30 s (since" not in text
