@@ -22,7 +22,7 @@ from digest.announcements import expected_listing, is_announcement_day, release_
 from digest.config import Settings
 from digest.fetch import Fetcher, FetchError, Response
 from digest.sources import PaperIn, ParseError
-from digest.sources.formats import parse
+from digest.sources.formats import RSS, parse
 from digest.sources_config import Source, load_sources
 from digest.store import papers as paper_store
 
@@ -115,10 +115,18 @@ def _fetch_one(
     result.not_modified = response.not_modified or digest == known_hash
     papers: list[PaperIn] = []
     if not result.not_modified:
-        _, parsed = parse(response.content, source.format)
+        fmt, parsed = parse(response.content, source.format)
         papers, result.skipped = _keep(source, parsed.papers), parsed.skipped
+        if fmt == RSS:
+            _label(papers, source.name)
     with db.session_scope(sessions) as session:
         _store(session, source, now, result, papers, response, digest)
+
+
+def _label(papers: list[PaperIn], name: str) -> None:
+    """Credit papers from a generic feed to the configured source, not to 'rss'."""
+    for paper in papers:
+        paper.source = name
 
 
 def _keep(source: Source, papers: list[PaperIn]) -> list[PaperIn]:

@@ -192,3 +192,13 @@ def test_json_lines_skip_bad_lines_and_split_author_strings() -> None:
 )
 def test_clean_text_gives_plain_text(raw: str, text: str) -> None:
     assert clean_text(raw) == text
+
+
+def test_daily_papers_that_are_not_utf8_are_an_error() -> None:
+    with pytest.raises(ParseError, match="not UTF-8"):
+        parse('[{"paper": {"id": "2503.10001", "title": "G\u00f6del"}}]'.encode("latin-1"))
+
+
+def test_a_paper_with_no_title_in_json_lines_is_skipped() -> None:
+    with pytest.raises(ParseError, match="line 1: no id or title"):
+        parse(b'{"id": "2503.10001", "title": ""}\n')

@@ -1,4 +1,4 @@
-"""Fetching configured sources from a real local server: per-source results, staleness, readiness."""
+"""Fetching configured sources from a local server: per-source results, staleness, readiness."""
 
 from __future__ import annotations
 
@@ -104,6 +104,8 @@ def test_failing_sources_are_reported_by_name_and_others_go_on(
     server.routes["/broken"] = Route(body=(FEEDS / "arxiv-truncated.rss").read_bytes())
     server.routes["/down"] = Route(statuses=[500, 500, 500])
     server.routes["/feed-error"] = Route(body=(FEEDS / "arxiv-feed-error.rss").read_bytes())
+    server.routes["/html"] = Route(body=(FEEDS / "error-page.html").read_bytes())
+    server.routes["/huge"] = Route(body=b"<rss>" + b" " * 300_000)
     extra = "".join(
         f'\n[[source]]\nname = "{name}"\nkind = "arxiv_listing"\nurl = "{server.url(path)}"\n'
         for name, path in [
@@ -111,11 +113,15 @@ def test_failing_sources_are_reported_by_name_and_others_go_on(
             ("down", "/down"),
             ("missing", "/nope"),
             ("bad-category", "/feed-error"),
+            ("html", "/html"),
+            ("huge", "/huge"),
         ]
     )
     configure(settings, server, extra)
-    results = poll(settings, sessions, FRIDAY)
+    results = poll(settings.model_copy(update={"fetch_max_bytes": 200_000}), sessions, FRIDAY)
     assert results["arxiv-lg"].ok and results["hf"].ok and results["api"].ok
+    assert "unknown format" in results["html"].errors[0]
+    assert "over fetch_max_bytes (200000 bytes)" in results["huge"].errors[0]
     assert "malformed XML" in results["truncated"].errors[0]
     assert results["down"].errors == ["HTTP 500 Internal Server Error (after 2 attempts)"]
     assert results["missing"].errors == ["HTTP 404 Not Found"]
@@ -168,3 +174,17 @@ def test_a_listing_never_fetched_on_an_announcement_day_is_stale(
 
 def test_no_sources_file_means_ready(settings: Settings, session: Session) -> None:
     assert source_readiness(session, FRIDAY, settings).ready
+
+
+def test_a_generic_feed_credits_its_papers_to_the_source_name(
+    settings: Settings, sessions: sessionmaker[Session], server: FeedServer
+) -> None:
+    server.routes["/journal"] = Route(body=(FEEDS / "journal.rss").read_bytes())
+    settings.sources_file.write_text(
+        f'[[source]]\nname = "biorxiv"\nkind = "rss"\nurl = "{server.url("/journal")}"\n'
+    )
+    results = poll(settings, sessions, FRIDAY)
+    assert results["biorxiv"].new == 2
+    with sessions() as session:
+        row = session.get(Paper, "doi:10.1101/2025.03.01.123456")
+        assert row is not None and row.sources == ["biorxiv"]
