@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -185,15 +185,42 @@ def _finish(
         )
 
 
-def safe_tick(settings: Settings) -> None:
-    """The scheduler's tick: log failures and let the next tick try again."""
-    try:
-        report = run_tick(settings, fetch=False)
+class Ticker:
+    """The scheduler's tick: failures are logged and back off, so an outage is not a crash loop.
+
+    After n consecutive failures (e.g. the SMTP server is down) the next 2**n - 1 ticks are
+    skipped, up to `MAX_SKIPPED`; the first success resets it.
+    """
+
+    MAX_SKIPPED = 12
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.failures = 0
+        self.skip = 0
+
+    def __call__(self) -> bool:
+        """Run (or skip) one tick; return whether a tick ran and completed."""
+        if self.skip:
+            self.skip -= 1
+            return False
+        try:
+            report = run_tick(self.settings, now=self.clock(), fetch=False)
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        self.failures = 0
         log.info("tick: %d due, %d queued, %d sent", report.due, report.queued, report.sent.sent)
-    except TickFailed as exc:
-        log.error("tick failed: %s; the next tick will try again", exc)
-    except Exception:
-        log.exception("tick crashed; the next tick will try again")
+        return True
+
+    def _failed(self, exc: Exception) -> None:
+        self.failures += 1
+        self.skip = min(2**self.failures - 1, self.MAX_SKIPPED)
+        if isinstance(exc, TickFailed):
+            log.error("tick failed: %s; skipping the next %d ticks", exc, self.skip)
+        else:
+            log.exception("tick crashed; skipping the next %d ticks", self.skip)
 
 
 def safe_fetch(settings: Settings) -> None:

@@ -118,3 +118,17 @@ def test_an_unreachable_smtp_server_fails_the_tick_and_keeps_deliveries_queued(s
     smtp.start()
     report = run_tick(settings, now=NOW, fetch=False, sessions=day)
     assert report.sent.sent == 3
+
+
+def test_the_scheduler_backs_off_while_the_smtp_server_is_down(settings, day, smtp):
+    from digest.pipeline import Ticker
+
+    smtp.stop()
+    ticker = Ticker(settings, clock=lambda: NOW)
+    ran = [ticker() for _ in range(5)]
+    assert ran == [False] * 5
+    assert ticker.failures == 2  # tick, skip 1, tick, skip 3: only two attempts in five ticks
+    smtp.start()
+    while ticker.skip:
+        ticker()
+    assert ticker() is True and ticker.failures == 0
