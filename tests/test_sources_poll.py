@@ -188,3 +188,59 @@ def test_a_generic_feed_credits_its_papers_to_the_source_name(
     with sessions() as session:
         row = session.get(Paper, "doi:10.1101/2025.03.01.123456")
         assert row is not None and row.sources == ["biorxiv"]
+
+
+def gone_source(server: FeedServer) -> str:
+    """A source whose feed answers 404."""
+    server.routes["/gone"] = Route(status=404)
+    return f'\n[[source]]\nname = "gone"\nkind = "rss"\nurl = "{server.url("/gone")}"\n'
+
+
+def run_cli(monkeypatch, settings: Settings, *args: str):
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    monkeypatch.setenv("DIGEST_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DIGEST_SOURCES_FILE", str(settings.sources_file))
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_fetch_command_prints_a_summary_per_source(
+    monkeypatch, settings: Settings, engine, server: FeedServer
+) -> None:
+    configure(settings, server, gone_source(server))
+    result = run_cli(monkeypatch, settings, "fetch")
+    assert result.exit_code == 0, result.output
+    for name in ("arxiv-lg", "hf", "api", "gone", "HTTP 404"):
+        assert name in result.output
+
+
+def test_fetch_command_fails_when_every_source_fails(
+    monkeypatch, settings: Settings, engine, server: FeedServer
+) -> None:
+    settings.sources_file.write_text(gone_source(server))
+    result = run_cli(monkeypatch, settings, "fetch")
+    assert result.exit_code != 0 and "every source failed" in result.output
+
+
+def test_fetch_command_without_sources_says_so(monkeypatch, settings: Settings, engine) -> None:
+    result = run_cli(monkeypatch, settings, "fetch")
+    assert result.exit_code != 0 and "no sources configured" in result.output
+
+
+def test_status_section_shows_last_success_error_and_today(
+    settings: Settings, sessions: sessionmaker[Session], server: FeedServer
+) -> None:
+    from rich.console import Console
+
+    from digest.sources_report import sources_section
+
+    configure(settings, server, gone_source(server))
+    poll(settings, sessions, FRIDAY)
+    console = Console(width=200, record=True)
+    with sessions() as session:
+        console.print(sources_section(session, FRIDAY))
+    text = console.export_text()
+    assert "arxiv-lg" in text and "2025-03-14 11:00" in text and "HTTP 404 Not Found" in text
+    assert " in " in text

@@ -14,7 +14,7 @@ HF_DAILY = "hf-daily"
 JSONL = "jsonl"
 RSS = "rss"
 
-PARSERS: dict[str, Callable[[bytes], Parsed]] = {
+PARSERS: dict[str, Callable[..., Parsed]] = {
     ARXIV_RSS: arxiv.parse_listing,
     ARXIV_ATOM: arxiv.parse_listing,
     ARXIV_API: arxiv.parse_api,
@@ -61,9 +61,4 @@ def parse(data: bytes, fmt: str | None = None, source: str | None = None) -> tup
     """Detect (unless given) the format and parse; return the format name and what was parsed."""
     fmt = fmt or detect_format(data)
     parser = PARSERS[fmt]
-    parsed = parser(data) if source is None else _with_source(parser, data, source)
-    return fmt, parsed
-
-
-def _with_source(parser: Callable[..., Parsed], data: bytes, source: str) -> Parsed:
-    return parser(data, source=source)
+    return fmt, parser(data, source=source) if source else parser(data)
