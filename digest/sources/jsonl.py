@@ -7,7 +7,7 @@ optionally any other `PaperIn` field). Bad lines are skipped with their line num
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import fields
 from typing import Any
 
 from digest.sources import PaperIn, Parsed, ParseError, arxiv_id
@@ -70,11 +70,3 @@ def _value(name: str, value: Any) -> Any:
     if name in _INTS:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
     return value if value is None or isinstance(value, str) else str(value)
-
-
-def to_dict(paper: PaperIn) -> dict[str, Any]:
-    """Return the JSON-ready form of a PaperIn (dates as ISO strings)."""
-    row = asdict(paper)
-    for key in ("published", "announced"):
-        row[key] = row[key].isoformat() if row[key] else None
-    return row
