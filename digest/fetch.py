@@ -109,7 +109,10 @@ class Fetcher:
             try:
                 return self._once(url, headers)
             except _Retryable as exc:
-                if last or exc.delay > self.max_retry_after:
+                if exc.delay > self.max_retry_after:
+                    wait = f"asked to wait {exc.delay:.0f} s"
+                    raise FetchError(f"{exc.reason}, {wait}: left for the next fetch") from None
+                if last:
                     raise FetchError(f"{exc.reason} (after {attempt} attempts)") from None
                 time.sleep(exc.delay if exc.delay >= 0 else self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
