@@ -23,7 +23,7 @@ from digest.config import Settings
 from digest.fetch import Fetcher, FetchError, Response
 from digest.sources import PaperIn, ParseError
 from digest.sources.formats import RSS, parse
-from digest.sources_config import Source, load_sources
+from digest.sources_config import ARXIV_API, Source, load_sources, lookup_url
 from digest.store import papers as paper_store
 
 log = logging.getLogger(__name__)
@@ -220,3 +220,23 @@ def _failed(
     with db.session_scope(sessions) as session:
         state = paper_store.source_state(session, source.name, result.url)
         paper_store.record_fetch_error(session, state, now, error)
+
+
+def lookup_arxiv(
+    door: Fetcher,
+    sessions: sessionmaker[Session],
+    ids: list[str],
+    now: datetime,
+    base: str = ARXIV_API,
+) -> paper_store.UpsertCounts:
+    """Fetch papers by arXiv id through the API, 100 per request, and store them.
+
+    Raises FetchError or ParseError (the API's error feed) for the caller to report.
+    """
+    counts = paper_store.UpsertCounts()
+    for start in range(0, len(ids), 100):
+        response = door.get(lookup_url(ids[start : start + 100], base))
+        _, parsed = parse(response.content, "arxiv-api")
+        with db.session_scope(sessions) as session:
+            counts += paper_store.upsert_papers(session, parsed.papers, now)
+    return counts

@@ -1,10 +1,10 @@
 """The list of paper sources (config/sources.toml): what to fetch, from where, and what to keep.
 
-    [[source]]
-    name = "arxiv-ml"             # unique; names the source in logs and `digest status`
-    kind = "arxiv_listing"        # arxiv_listing | arxiv_api | huggingface | rss
-    categories = ["cs.LG", "cs.CL"]
-    announce_types = ["new", "cross", "replace", "replace-cross"]
+[[source]]
+name = "arxiv-ml"             # unique; names the source in logs and `digest status`
+kind = "arxiv_listing"        # arxiv_listing | arxiv_api | huggingface | rss
+categories = ["cs.LG", "cs.CL"]
+announce_types = ["new", "cross", "replace", "replace-cross"]
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class Source(BaseModel):
     def api_url(self, now: datetime, start: int) -> str:
         """Return one page of the API's newest submissions in the categories over `days`."""
         if self.url:
-            return f"{self.url}&start={start}&max_results={self.page_size}"
+            joiner = "&" if "?" in self.url else "?"
+            return f"{self.url}{joiner}start={start}&max_results={self.page_size}"
         first = (now - timedelta(days=self.days)).strftime("%Y%m%d0000")
         cats = "+OR+".join(f"cat:{quote(c)}" for c in self.categories)
         query = f"({cats})+AND+submittedDate:[{first}+TO+{now:%Y%m%d%H%M}]"
@@ -84,6 +85,11 @@ class Source(BaseModel):
         if self.kind == "arxiv_api":
             return self.api_url(now, 0)
         return self.url or ""
+
+
+def lookup_url(ids: list[str], base: str = ARXIV_API) -> str:
+    """Return the API query for these arXiv ids (at most a few hundred per request)."""
+    return f"{base}?id_list={','.join(quote(i) for i in ids)}&max_results={len(ids)}"
 
 
 def load_sources(path: Path) -> list[Source]:

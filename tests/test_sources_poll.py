@@ -244,3 +244,31 @@ def test_status_section_shows_last_success_error_and_today(
     text = console.export_text()
     assert "arxiv-lg" in text and "2025-03-14 11:00" in text and "HTTP 404 Not Found" in text
     assert " in " in text
+
+
+def test_papers_are_looked_up_by_id_through_the_api(
+    settings: Settings, sessions: sessionmaker[Session], server: FeedServer
+) -> None:
+    from digest.poll import lookup_arxiv
+
+    server.routes["/query?id_list=2503.10001,2410.00003&max_results=2"] = Route(
+        body=(FEEDS / "arxiv-api.atom").read_bytes()
+    )
+    with Fetcher(settings) as door:
+        counts = lookup_arxiv(
+            door, sessions, ["2503.10001", "2410.00003"], FRIDAY, base=server.url("/query")
+        )
+    assert counts.new == 2
+
+
+def test_an_api_error_feed_on_lookup_is_an_error(
+    settings: Settings, sessions: sessionmaker[Session], server: FeedServer
+) -> None:
+    from digest.poll import lookup_arxiv
+    from digest.sources import ParseError
+
+    server.routes["/query?id_list=1234.12345&max_results=1"] = Route(
+        body=(FEEDS / "arxiv-api-error.atom").read_bytes()
+    )
+    with Fetcher(settings) as door, pytest.raises(ParseError, match="incorrect id format"):
+        lookup_arxiv(door, sessions, ["1234.12345"], FRIDAY, base=server.url("/query"))
