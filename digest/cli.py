@@ -449,6 +449,57 @@ def mailcatcher_command(host: str, port: int, directory: Path, discard: bool) ->
         pass
 
 
+@cli.command("rank")
+@click.option("--papers", "papers_file", required=True, help="Candidate papers (JSON lines).",
+              type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--profile", "profile_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="One profile (TOML, or JSON with a .json suffix).")
+@click.option("--profiles", "profiles_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Many profiles, one JSON object per line with an id.")
+@click.option("--history", "history_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Earlier papers that liked/disliked ids may refer to (JSON lines).")
+@click.option("--top", "top_k", type=click.IntRange(0), default=None,
+              help="Papers per profile (default: the profile's max_papers).")
+@config_option
+def rank_command(papers_file: Path, profile_file: Path | None, profiles_file: Path | None,
+                 history_file: Path | None, top_k: int | None) -> None:
+    """Rank papers for one profile or many, without a database; JSON out."""
+    import json
+
+    from digest.ranking import files, rank
+
+    if (profile_file is None) == (profiles_file is None):
+        raise click.UsageError("give exactly one of --profile or --profiles")
+    try:
+        papers = files.load_papers(papers_file)
+        history = files.load_papers(history_file) if history_file else []
+        profiles = ([files.load_profile(profile_file)] if profile_file
+                    else files.load_profiles(profiles_file))  # type: ignore[arg-type]
+    except files.RankInputError as exc:
+        raise click.ClickException(str(exc)) from None
+    results = rank(papers, profiles, history=history, top_k=top_k)
+    if profile_file:
+        click.echo(json.dumps(files.result_rows(results[0]), ensure_ascii=False))
+        return
+    for profile, ranked in zip(profiles, results, strict=True):
+        click.echo(json.dumps({"profile": profile.id, "results": files.result_rows(ranked)},
+                              ensure_ascii=False))
+
+
+@cli.command("eval")
+@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Relevance dev set directory (default: ../shared/eval-dev).")
+@config_option
+def eval_command(data_dir: Path | None) -> None:
+    """Measure ranking quality on the relevance dev set, beside two baselines."""
+    from digest.eval import DevSetError, default_data_dir, evaluate, format_table
+
+    try:
+        click.echo(format_table(evaluate(data_dir or default_data_dir())))
+    except DevSetError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def main() -> None:
     """Entry point: turn expected failures into one clear line and a non-zero exit."""
     from digest.logs import setup_logging

@@ -16,6 +16,7 @@ from sklearn.preprocessing import normalize
 _TOKEN = re.compile(r"(?u)\b\w[\w\-]*\w\b|\b\w\b")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
 LSA_DIMS = 150
+MIN_PAPERS_FOR_CENTROID = 20
 LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the LSA cosine in every similarity
 
 
@@ -45,9 +46,12 @@ def analyze(text: str) -> list[str]:
 
 
 def paper_text(paper: Any) -> str:
-    """The text a paper is known by: its title twice (titles are dense), then its abstract."""
+    """The text a paper is known by: its title twice (titles are dense), abstract, comment.
+
+    The arXiv comment often names the venue ("Accepted at ICRA 2026"), a strong topical hint.
+    """
     title = paper.title or ""
-    return f"{title}. {title}. {paper.abstract or ''}"
+    return f"{title}. {title}. {paper.abstract or ''} {getattr(paper, 'comment', None) or ''}"
 
 
 class Features:
@@ -63,10 +67,11 @@ class Features:
         except ValueError:  # no words at all (empty or punctuation-only texts)
             self.vectorizer = TfidfVectorizer(analyzer=lambda _t: ["<empty>"])
             self.tfidf = self.vectorizer.fit_transform(texts).astype(np.float32).tocsr()
-        self.svd = _fit_svd(self.tfidf)
+        self.lsa_model = _fit_svd(self.tfidf)
         self.lsa = self._project(self.tfidf)
         self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
         self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
+        self.centrality = self._centrality()
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
         """Vectors of free texts (keywords) in both spaces."""
@@ -87,17 +92,33 @@ class Features:
         lexical = (tfidf @ self.pool_tfidf_t).toarray()
         return LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * (lsa @ self.pool_lsa_t)
 
+    def _centrality(self) -> np.ndarray:
+        """Each candidate's similarity to the centroid of all known papers: how typical it is."""
+        if self.tfidf.shape[0] < MIN_PAPERS_FOR_CENTROID:  # a handful of papers has no "typical"
+            return np.zeros(self.n_pool, np.float32)
+        centroid = sp.csr_matrix(normalize(np.asarray(self.tfidf.mean(axis=0))))
+        return self.sims_to_pool(centroid, normalize(self.lsa.mean(axis=0, keepdims=True)))[0]
+
     def _project(self, tfidf: sp.csr_matrix) -> np.ndarray:
-        if self.svd is None:
+        if self.lsa_model is None:
             return np.zeros((tfidf.shape[0], 1), dtype=np.float32)
-        return normalize(self.svd.transform(tfidf)).astype(np.float32)
+        return normalize(self.lsa_model.transform(tfidf)).astype(np.float32)
 
 
-def _fit_svd(tfidf: sp.csr_matrix) -> TruncatedSVD | None:
+class _Lsa:
+    """TruncatedSVD over the terms shared by two papers or more (the rest cannot co-occur)."""
+
+    def __init__(self, tfidf: sp.csr_matrix, dims: int) -> None:
+        shared = np.flatnonzero(np.diff(tfidf.tocsc().indptr) >= 2)
+        self.columns = shared if shared.size > dims else np.arange(tfidf.shape[1])
+        self.svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=4, random_state=0)
+        self.svd.fit(tfidf[:, self.columns])
+
+    def transform(self, tfidf: sp.csr_matrix) -> np.ndarray:
+        return self.svd.transform(tfidf[:, self.columns])
+
+
+def _fit_svd(tfidf: sp.csr_matrix) -> _Lsa | None:
     """LSA on the known papers; None when there are too few papers or terms to decompose."""
     dims = min(LSA_DIMS, tfidf.shape[0] - 1, tfidf.shape[1] - 1)
-    if dims < 2:
-        return None
-    return TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=4, random_state=0).fit(
-        tfidf
-    )
+    return _Lsa(tfidf, dims) if dims >= 2 else None

@@ -1,5 +1,9 @@
 """Query items (keywords, liked papers) and their similarity to every candidate, computed once.
 
+Each query also loses a share of the whole corpus's centroid (Rocchio's negative feedback, with
+the day's unlabelled papers as the non-relevant set), so papers that are merely typical of the day
+stop crowding out the ones that are specific to the query.
+
 Short queries ("Robotics") share few words with the papers they mean, so each item is expanded by
 pseudo-relevance feedback: its closest papers in the pool and history (unlabelled) are folded into
 the query (Rocchio) before it is compared with the candidates.
@@ -16,7 +20,8 @@ from digest.ranking.features import Features
 FEEDBACK_DEPTH = 10  # papers folded into a query
 KEYWORD_FEEDBACK = 0.7  # share of the expanded query that comes from feedback papers
 PAPER_FEEDBACK = 0.3
-CLOSEST_POWER = 4.0  # power mean over liked papers: close to their maximum, but smooth
+KEYWORD_GENERIC = 0.5  # Rocchio negative: how much of the corpus centroid each query loses
+PAPER_GENERIC = 0.5
 BATCH = 2_000
 
 
@@ -31,7 +36,6 @@ class Items:
         self.labels: list[str] = []
         self.pending: list[tuple[str, str]] = []
         self.sims = np.zeros((0, features.n_pool), np.float32)
-        self.powered = self.sims
 
     def keyword(self, text: str) -> int:
         """Column of a keyword item, registering it if new."""
@@ -55,9 +59,7 @@ class Items:
             return
         pending, self.pending = self.pending, []
         blocks = [self._similarities(pending[i : i + BATCH]) for i in range(0, len(pending), BATCH)]
-        new = np.clip(np.vstack(blocks), 0.0, 1.0).astype(np.float32)
-        self.sims = np.vstack([self.sims, new])
-        self.powered = np.vstack([self.powered, new**CLOSEST_POWER])
+        self.sims = np.vstack([self.sims, *blocks])
 
     def _item(self, kind: str, key: str, label: str) -> int:
         found = self.index.get((kind, key))
@@ -72,10 +74,13 @@ class Items:
         rows = np.array([self.row_of[key] for kind, key in batch if kind == "paper"], dtype=int)
         out = np.zeros((len(batch), self.features.n_pool), np.float32)
         is_word = np.array([kind == "keyword" for kind, _ in batch])
+        generic = self.features.centrality
         if words:
-            out[is_word] = expand(self.features, *self.features.vectorize(words), KEYWORD_FEEDBACK)
+            found = expand(self.features, *self.features.vectorize(words), KEYWORD_FEEDBACK)
+            out[is_word] = found - KEYWORD_GENERIC * generic
         if rows.size:
-            out[~is_word] = expand(self.features, *self.features.rows(rows), PAPER_FEEDBACK)
+            found = expand(self.features, *self.features.rows(rows), PAPER_FEEDBACK)
+            out[~is_word] = found - PAPER_GENERIC * generic
         return out
 
 

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from digest.ranking import Profile
 
 LIST_KEYS = ("keywords", "categories", "authors", "exclude", "liked", "disliked")
-LIKED_CENTROID_SHARE = 0.5  # of a liked paper's weight; the rest goes to the closest liked paper
 DISLIKED_WEIGHT = 0.5
 
 
@@ -32,13 +31,20 @@ def profile_from_mapping(data: Mapping[str, Any], default_id: str) -> dict[str, 
         fields[key] = as_list(data.get(key, data.get(f"{key}_ids")))
     for key, kind in (("trending_weight", float), ("min_score", float), ("max_papers", int)):
         if data.get(key) is not None:
-            fields[key] = kind(data[key])
+            fields[key] = _number(key, data[key], kind)
     fields["trending_weight"] = min(1.0, max(0.0, fields.get("trending_weight", 0.2)))
     mode = str(data.get("category_mode") or "boost").lower()
     if mode not in ("boost", "filter"):
         raise ValueError(f"category_mode must be 'boost' or 'filter', not {mode!r}")
     fields["category_mode"] = mode
     return fields
+
+
+def _number(key: str, value: Any, kind: type) -> Any:
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be a number, not {value!r}") from None
 
 
 def as_list(value: Any) -> list[str]:
@@ -66,9 +72,7 @@ def paper_key(paper_id: str) -> str:
 class ProfileRows:
     """A chunk of profiles as matrices over the query items (rows = profiles)."""
 
-    linear: sp.csr_matrix  # weights on item similarities
-    closest: sp.csr_matrix  # weights of the soft maximum over liked papers
-    closest_share: np.ndarray  # per profile, the weight of that soft maximum
+    weights: sp.csr_matrix  # on item similarities: keywords and liked (+), disliked (-)
     keyword_items: list[list[int]]
     liked_items: list[list[int]]
     personal: np.ndarray  # bool: the profile knows something about the subscriber
@@ -82,25 +86,20 @@ def profile_rows(
 ) -> ProfileRows:
     """Build the weight rows; `*_item` return an item's column, registering it if new."""
     lin: tuple[list[int], list[int], list[float]] = ([], [], [])
-    close: tuple[list[int], list[int], list[float]] = ([], [], [])
-    kw_items, liked_items, share, personal = [], [], np.zeros(len(profiles), np.float32), []
+    kw_items, liked_items, personal = [], [], []
     for row, profile in enumerate(profiles):
         kws = list(dict.fromkeys(keyword_item(k) for k in profile.keywords))
         liked = _known(profile.liked, paper_item)
         disliked = _known(profile.disliked, paper_item)
         parts = bool(kws) + bool(liked)
         _add(lin, row, kws, 1.0 / max(parts, 1))
-        _add(lin, row, liked, LIKED_CENTROID_SHARE / max(parts, 1))
-        _add(close, row, liked, 1.0)
+        _add(lin, row, liked, 1.0 / max(parts, 1))
         _add(lin, row, disliked, -DISLIKED_WEIGHT)
-        share[row] = (1 - LIKED_CENTROID_SHARE) / parts if liked else 0.0
         kw_items.append(kws)
         liked_items.append(liked)
         personal.append(bool(kws or liked or profile.authors or profile.categories))
     shape = (len(profiles), n_items())
-    return ProfileRows(
-        _csr(lin, shape), _csr(close, shape), share, kw_items, liked_items, np.array(personal)
-    )
+    return ProfileRows(_csr(lin, shape), kw_items, liked_items, np.array(personal, bool))
 
 
 def _known(ids: Sequence[str], paper_item: Callable[[str], int | None]) -> list[int]:

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from digest.ranking.features import Features, normalize_text, paper_text
-from digest.ranking.items import CLOSEST_POWER, Items
+from digest.ranking.items import Items
 from digest.ranking.profile import ProfileRows, author_key, paper_key, profile_rows
 from digest.ranking.reasons import Explainer
 from digest.ranking.select import mmr_select, trending
@@ -80,15 +80,10 @@ class Scorer:
         return self.explainer.results(profiles, rows, picks, k, score, relevance, followed)
 
     def _relevance(self, rows: ProfileRows) -> np.ndarray:
-        """Weights times item similarities, plus the soft maximum over liked papers."""
-        linear = rows.linear @ self.items.sims if rows.linear.nnz else None
-        relevance = np.zeros((rows.linear.shape[0], len(self.papers)), np.float32)
-        if linear is not None:
-            relevance += linear
-        if rows.closest.nnz:
-            closest = (rows.closest @ self.items.powered) ** (1 / CLOSEST_POWER)
-            relevance += rows.closest_share[:, None] * closest
-        return relevance
+        """Each profile's weights times its items' similarities: one sparse-dense product."""
+        if not rows.weights.nnz:
+            return np.zeros((rows.weights.shape[0], len(self.papers)), np.float32)
+        return np.asarray(rows.weights @ self.items.sims, dtype=np.float32)
 
     def _matrix(self, profiles: Sequence[Profile], keys_of: Any, index: dict[str, list[int]]):
         """Sparse profiles x papers: 1 where a profile's key (author, category) is the paper's."""
