@@ -1,21 +1,18 @@
-"""Terminal output of the paper commands: ingest, fetch, papers, and the sources in status."""
+"""Terminal output of the paper commands: ingest, fetch and papers."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from digest.ingest import FileReport
 from digest.models import Paper
 from digest.poll import SourceResult
-from digest.readiness import SourceStatus, sources_status
 
 
 def print_ingest(reports: list[FileReport]) -> None:
@@ -43,26 +40,6 @@ def fetch_table(results: Iterable[SourceResult]) -> Table:
             r.name, str(r.new), str(r.updated), str(r.unchanged), note.strip(), f"{r.seconds:.2f}s"
         )
     return table
-
-
-def sources_section(session: Session, now: datetime) -> Table | str:
-    """The sources part of `digest status`: last success, last error, today's data."""
-    return status_table(sources_status(session, now))
-
-
-def status_table(rows: list[SourceStatus]) -> Table | str:
-    """Render source status rows (from `readiness.sources_status`)."""
-    if not rows:
-        return "Sources: none fetched yet (digest fetch)."
-    table = Table("source", "last success (UTC)", "items", "last error", "today", title="Sources")
-    for row in rows:
-        error = f"{_when(row.last_error_at)}: {row.last_error[:70]}" if row.last_error else ""
-        table.add_row(row.name, _when(row.last_ok_at), str(row.items), error, row.today)
-    return table
-
-
-def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment else "-"
 
 
 def paper_record(paper: Paper) -> dict[str, Any]:

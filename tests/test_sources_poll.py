@@ -229,21 +229,17 @@ def test_fetch_command_without_sources_says_so(monkeypatch, settings: Settings, 
     assert result.exit_code != 0 and "no sources configured" in result.output
 
 
-def test_status_section_shows_last_success_error_and_today(
+def test_status_rows_show_last_success_error_and_today(
     settings: Settings, sessions: sessionmaker[Session], server: FeedServer
 ) -> None:
-    from rich.console import Console
-
-    from digest.sources_report import sources_section
-
     configure(settings, server, gone_source(server))
     poll(settings, sessions, FRIDAY)
-    console = Console(width=200, record=True)
     with sessions() as session:
-        console.print(sources_section(session, FRIDAY))
-    text = console.export_text()
-    assert "arxiv-lg" in text and "2025-03-14 11:00" in text and "HTTP 404 Not Found" in text
-    assert " in " in text
+        rows = {r.name: r for r in sources_status(session, FRIDAY + timedelta(hours=1))}
+    assert rows["arxiv-lg"].last_ok_at == FRIDAY and rows["arxiv-lg"].today == "in"
+    assert rows["arxiv-lg"].items == 4
+    assert rows["gone"].last_error == "HTTP 404 Not Found" and rows["gone"].last_ok_at is None
+    assert rows["gone"].today == "waiting"
 
 
 def test_papers_are_looked_up_by_id_through_the_api(
