@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
+from markupsafe import Markup
+
 _TABLE = """
 cs.AI Artificial Intelligence
 cs.AR Hardware Architecture
@@ -165,3 +169,21 @@ CATEGORIES: list[tuple[str, str]] = [
     (line.split(" ", 1)[0], line.split(" ", 1)[1]) for line in _TABLE.strip().splitlines()
 ]
 CATEGORY_IDS = frozenset(cid for cid, _ in CATEGORIES)
+
+
+class CategoryList:
+    """The checkbox list, rendered once per app from its template; each page only joins rows."""
+
+    def __init__(self, render_row: Callable[..., str]) -> None:
+        self._rows = {
+            cid: (
+                Markup(render_row(cid=cid, name=name, checked=False)),
+                Markup(render_row(cid=cid, name=name, checked=True)),
+            )
+            for cid, name in CATEGORIES
+        }
+
+    def html(self, selected: Iterable[str]) -> Markup:
+        """The rows with `selected` ticked, unknown ids ignored."""
+        chosen = set(selected)
+        return Markup("").join(row[cid in chosen] for cid, row in self._rows.items())

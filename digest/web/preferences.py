@@ -5,14 +5,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from digest.editions import profile_for
 from digest.models import Subscriber
 from digest.store import subscribers as store
-from digest.web.categories import CATEGORIES
+from digest.web.categories import CategoryList
 from digest.web.preview import preview, profile_with
 from digest.web.state import local, now, session_scope, state, subscriber_from
 
@@ -135,6 +136,7 @@ def _page(
 ) -> str:
     links = state().links
     liked, disliked = store.feedback_of(session, [sub.id])[sub.id]
+    profile = profile_for(sub, liked, disliked)
     account = state().tokens.make("account", sub.id, sub.token_version)
     return render_template(
         "web/preferences.html",
@@ -142,9 +144,8 @@ def _page(
         form=form,
         errors=errors,
         token=token,
-        categories=CATEGORIES,
-        timezones=_timezones(),
-        preview=preview(state().previews, session, profile_with(sub, session, {}), now()),
+        categories=_category_list(),
+        preview=preview(state().previews, session, profile, now()),
         liked=liked,
         disliked=disliked,
         unsubscribe_url=local(links.unsubscribe(sub.id, sub.token_version)),
@@ -152,6 +153,22 @@ def _page(
         saved=request.args.get("saved") == "1",
         welcome=request.args.get("welcome") == "1",
     )
+
+
+@bp.get("/timezones.json")
+def timezones() -> Response:
+    """The IANA time zone names for the time zone field's suggestions (cached by browsers)."""
+    response = jsonify(_timezones())
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _category_list() -> CategoryList:
+    extensions = current_app.extensions
+    if "digest.categories" not in extensions:
+        template = current_app.jinja_env.get_template("web/_category.html")
+        extensions["digest.categories"] = CategoryList(template.render)
+    return extensions["digest.categories"]  # type: ignore[no-any-return]
 
 
 @cache
