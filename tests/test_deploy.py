@@ -16,6 +16,7 @@ from digest.cli import cli
 from digest.config import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+GUIDE = DEPLOY.parent / "docs" / "operations.md"
 BIN = Path(sys.executable).parent
 UNITS = ["digest-web.service", "digest-scheduler.service", "digest-worker.service"]
 APP_SERVICES = ["web", "scheduler", "worker"]
@@ -140,3 +141,27 @@ def test_the_systemd_units_pass_systemd_analyze_verify(unit, tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "", result.stderr
+
+
+def _guide_commands() -> list[list[str]]:
+    """Every `digest ...` command line in the operator guide's code spans and blocks."""
+    text = GUIDE.read_text()
+    code = re.findall(r"```\w*\n(.*?)```", text, re.S) + re.findall(r"`([^`\n]+)`", text)
+    found = []
+    for chunk in code:
+        for line in chunk.replace("\\\n", " ").splitlines():
+            for match in re.finditer(r"(?:^|[\s/])digest ((?:--config \S+ )?[a-z][^`#]*)", line):
+                found.append(match.group(1).split())
+    return found
+
+
+def test_the_operator_guide_only_shows_commands_and_options_the_cli_has():
+    commands = _guide_commands()
+
+    assert len(commands) > 10
+    for args in commands:
+        words = args[2:] if args[0] == "--config" else args
+        command = _resolve(words)
+        assert command is not None and not isinstance(command, click.Group), args
+        used = {arg.split("=")[0] for arg in words if arg.startswith("--")}
+        assert used <= _options(command) | {"--config"}, args

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -157,3 +159,16 @@ def test_the_metrics_endpoint_answers_503_when_the_database_is_gone(settings, tm
 
     assert response.status_code == 503
     assert response.data == b"database unavailable\n"
+
+
+def test_every_metric_is_documented_in_the_operator_guide(session):
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
+    session.add(Run(started_at=NOW, finished_at=NOW, status="ok", counts={}, timings={}))
+    session.add(SourceState(name="rss", items_seen=1, last_ok_at=NOW))
+    session.flush()
+    body, _ = metrics_response(session, NOW)
+
+    names = {family.name for family in text_string_to_metric_families(body.decode())}
+
+    documented = set(re.findall(r"^\| `(digest_\w+)` \|", guide, re.MULTILINE))
+    assert {f"{n}_total" if f"{n}_total" in documented else n for n in names} == documented
