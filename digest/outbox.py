@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import re
 import socket
 import threading
@@ -19,6 +20,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# aiosmtpd logs every SMTP command at INFO; that is noise in a dev inbox and costs a sink dearly.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass

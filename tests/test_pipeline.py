@@ -38,7 +38,7 @@ PAPERS = [
              "Offline reinforcement learning fine-tuning needs no retained data.", "cs.LG", 3),
             ("Speech recognition with small transformers",
              "Automatic speech recognition for low resource languages.", "cs.CL", None),
-            ("Graph coloring bounds", "We prove bounds for coloring sparse graphs.", "math.CO", None),
+            ("Graph coloring bounds", "We prove bounds for sparse graphs.", "math.CO", None),
         ]
     )
 ]
