@@ -37,7 +37,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp, OutboxServer() as smtp:
         port = free_port()
         env = _environment(Path(tmp), smtp, port)
-        settings = load_settings(**_overrides(env))
+        settings = load_settings(None, **_overrides(env))
         prefs_path = _prepare(settings)
         with _server(env, port) as base:
             pages = {
@@ -204,7 +204,7 @@ def _client_main() -> None:
     failed = [0]
 
     def client(tid: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
         for count in itertools.count():
             if time.monotonic() >= stop:
                 return

@@ -98,8 +98,8 @@ def create_subscriber(
     if existing is not None:
         return existing
     sub = _new_subscriber(address, settings, now, confirmed)
-    fields = dict(timezone=timezone, send_time=send_time, cadence=cadence, weekday=weekday)
-    fields.update(max_papers=max_papers, trending_weight=trending_weight)
+    fields: dict[str, Any] = {"timezone": timezone, "send_time": send_time, "cadence": cadence}
+    fields |= {"weekday": weekday, "max_papers": max_papers, "trending_weight": trending_weight}
     given = {key: value for key, value in fields.items() if value is not None}
     for key, value in check_settings(given).items():
         setattr(sub, key, value)

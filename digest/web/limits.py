@@ -24,11 +24,9 @@ def install(app: Flask, settings: Settings) -> Limiter:
         storage_uri=settings.rate_limit_storage,
         default_limits=[],
     )
+    per_ip = limiter.limit(settings.subscribe_rate_limit, methods=["POST"])
     for endpoint in LIMITED_FORMS:
-        view = app.view_functions[endpoint]
-        app.view_functions[endpoint] = limiter.limit(
-            settings.subscribe_rate_limit, methods=["POST"]
-        )(view)
+        app.view_functions[endpoint] = per_ip(app.view_functions[endpoint])  # type: ignore[assignment]
     app.extensions["digest.limiter"] = limiter
     return limiter
 

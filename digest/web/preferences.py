@@ -168,7 +168,7 @@ def _category_list() -> CategoryList:
     if "digest.categories" not in extensions:
         template = current_app.jinja_env.get_template("web/_category.html")
         extensions["digest.categories"] = CategoryList(template.render)
-    return extensions["digest.categories"]  # type: ignore[no-any-return]
+    return extensions["digest.categories"]
 
 
 @cache

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 THREADS = 4
 
 
-class GunicornServer(BaseApplication):  # type: ignore[misc]
+class GunicornServer(BaseApplication):
     """gunicorn configured from code; each worker builds its own app after the fork."""
 
     def __init__(self, settings: Settings, options: dict[str, Any], dev: bool = False) -> None:

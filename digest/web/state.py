@@ -52,7 +52,7 @@ def make_state(settings: Settings, engine: Engine | None = None, dev: bool = Fal
 
 def state() -> WebState:
     """The state of the running app."""
-    return current_app.extensions["digest"]  # type: ignore[no-any-return]
+    return current_app.extensions["digest"]
 
 
 @contextmanager
