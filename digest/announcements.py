@@ -1,8 +1,9 @@
 """arXiv's announcement calendar: which dates carry a new listing, and which listing is current.
 
 arXiv announces Sunday to Thursday at 20:00 US Eastern; each announcement is the listing dated
-the next day, so listings are dated Monday to Friday. There is no listing on arXiv's holidays.
-Dates below are listing dates, in US Eastern time.
+the next day, so listings are dated Monday to Friday, and there is none on arXiv's holidays.
+The listing feeds (rss.arxiv.org) are rebuilt at midnight Eastern, so the feed carries the
+listing dated `d` from 00:00 Eastern on `d`: that is the moment digest waits for.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 EASTERN = ZoneInfo("America/New_York")
 ANNOUNCE_TIME = time(20, 0)
+FEED_TIME = time(0, 0)
 
 # Listing dates with no announcement (US holidays arXiv observes, moved to the weekday observed).
 HOLIDAYS = frozenset(
@@ -34,19 +36,23 @@ def is_announcement_day(day: date) -> bool:
     return day.weekday() < 5 and day not in HOLIDAYS
 
 
-def release_moment(day: date) -> datetime:
-    """Return when the listing dated `day` is announced: the evening before, 20:00 Eastern."""
+def announcement_moment(day: date) -> datetime:
+    """Return when arXiv announces the listing dated `day`: the evening before, 20:00 Eastern."""
     return datetime.combine(day - timedelta(days=1), ANNOUNCE_TIME, tzinfo=EASTERN)
 
 
+def feed_moment(day: date) -> datetime:
+    """Return when the listing feeds carry the listing dated `day`: midnight Eastern that day."""
+    return datetime.combine(day, FEED_TIME, tzinfo=EASTERN)
+
+
 def expected_listing(now: datetime) -> date:
-    """Return the date the newest listing would carry at `now` if arXiv announced every day."""
-    eastern = now.astimezone(EASTERN)
-    return eastern.date() + timedelta(days=1 if eastern.time() >= ANNOUNCE_TIME else 0)
+    """Return the date the feeds' newest listing would carry at `now` if arXiv announced daily."""
+    return now.astimezone(EASTERN).date()
 
 
 def listing_date_for(now: datetime) -> date:
-    """Return the date of the newest listing announced by `now`."""
+    """Return the date of the newest listing the feeds carry at `now`."""
     day = expected_listing(now)
     while not is_announcement_day(day):
         day -= timedelta(days=1)

@@ -147,7 +147,7 @@ class Fetcher:
             size += len(chunk)
             if size > self.max_bytes:
                 cap = self.max_bytes
-                raise FetchError(f"response over fetch_max_bytes ({cap} bytes); cut there, skipped")
+                raise FetchError(f"response over fetch_max_bytes ({cap} bytes), cut there")
             chunks.append(chunk)
         return b"".join(chunks)
 

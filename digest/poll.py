@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
-from digest.announcements import expected_listing, is_announcement_day, release_moment
+from digest.announcements import expected_listing, feed_moment, is_announcement_day
 from digest.config import Settings
 from digest.fetch import Fetcher, FetchError, Response
 from digest.sources import PaperIn, ParseError
@@ -104,23 +104,31 @@ def _fetch_one(
     now: datetime,
     result: SourceResult,
 ) -> None:
+    """Fetch a feed (and earlier daily pages); validators and the content hash spare parsing."""
     with db.session_scope(sessions) as session:
         state = paper_store.source_state(session, source.name)
         same_url = state.url == result.url
         etag, modified = (state.etag, state.last_modified) if same_url else (None, None)
         known_hash = state.content_hash if same_url else None
-    response = door.get(result.url, etag=etag, last_modified=modified)
+    first, *earlier = source.urls(now)
+    response = door.get(first, etag=etag, last_modified=modified)
     digest = hashlib.sha256(response.content).hexdigest()
     # A 200 with the very bytes already stored costs no parsing either.
     result.not_modified = response.not_modified or digest == known_hash
-    papers: list[PaperIn] = []
-    if not result.not_modified:
-        fmt, parsed = parse(response.content, source.format)
-        papers, result.skipped = _keep(source, parsed.papers), parsed.skipped
-        if fmt == RSS:
-            _label(papers, source.name)
+    papers = [] if result.not_modified else _parse(source, response, result)
+    for url in earlier:  # earlier days' pages: small, and their upvotes keep moving
+        papers.extend(_parse(source, door.get(url), result))
     with db.session_scope(sessions) as session:
         _store(session, source, now, result, papers, response, digest)
+
+
+def _parse(source: Source, response: Response, result: SourceResult) -> list[PaperIn]:
+    fmt, parsed = parse(response.content, source.format)
+    result.skipped.extend(parsed.skipped)
+    papers = _keep(source, parsed.papers)
+    if fmt == RSS:
+        _label(papers, source.name)
+    return papers
 
 
 def _label(papers: list[PaperIn], name: str) -> None:
@@ -150,10 +158,11 @@ def _store(
     if not response.not_modified:
         state.etag, state.last_modified = response.etag, response.last_modified
     if not result.not_modified:
+        state.content_hash = digest
+    if papers:
         counts = paper_store.upsert_papers(session, papers, now)
         result.new, result.updated, result.unchanged = counts.new, counts.updated, counts.unchanged
         result.items = len(papers)
-        state.content_hash = digest
     paper_store.record_fetch_ok(
         session, state, now, items=result.items or state.items_seen, new=int(fresh)
     )
@@ -173,7 +182,7 @@ def _judge_staleness(
             "source %s: no listing dated %s (no announcement); quiet day", source.name, listing
         )
         return
-    if last_new is None or paper_store.as_utc(last_new) < release_moment(listing):
+    if last_new is None or paper_store.as_utc(last_new) < feed_moment(listing):
         result.stale = True
         log.warning(
             "source %s: stale: the listing dated %s is not in the feed yet; sends wait for it",

@@ -1,8 +1,9 @@
 """Is today's data in? Per-source status for operators, and readiness for the scheduler.
 
 On a day arXiv announces, each arXiv listing source must have brought a changed, non-empty feed
-since the announcement; otherwise it is stale and sends wait (up to stale_deadline_hours). On a
-day without an announcement (weekend, holiday) nothing is expected: a quiet day.
+since the feeds carried that day's listing (midnight US Eastern); otherwise it is stale and
+sends wait (up to stale_deadline_hours). On a day without a listing (weekend, holiday) nothing
+is expected: a quiet day.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from digest.announcements import expected_listing, is_announcement_day, release_moment
+from digest.announcements import expected_listing, feed_moment, is_announcement_day
 from digest.config import Settings
 from digest.models import SourceState
 from digest.sources_config import Source, load_sources
@@ -48,7 +49,7 @@ def source_readiness(session: Session, now: datetime, settings: Settings) -> Rea
     if not is_announcement_day(listing):
         return Readiness(True, [], True, listing)
     states = paper_store.source_states(session)
-    release = release_moment(listing)
+    release = feed_moment(listing)
     stale = [
         source.name
         for source in load_sources(settings.sources_file)
@@ -78,7 +79,7 @@ def _status(name: str, kind: str, state: SourceState | None, listing: date) -> S
     if not is_announcement_day(listing):
         today = "quiet day"
     else:
-        today = "in" if _fresh(state, release_moment(listing)) else "waiting"
+        today = "in" if _fresh(state, feed_moment(listing)) else "waiting"
     return SourceStatus(
         name,
         kind,

@@ -22,7 +22,7 @@ from digest.config import ConfigError
 Kind = Literal["arxiv_listing", "arxiv_api", "huggingface", "rss"]
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 ARXIV_API = "http://export.arxiv.org/api/query"
-HF_DAILY = "https://huggingface.co/api/daily_papers?date={date}"
+HF_DAILY = "https://huggingface.co/api/daily_papers?date={date}&limit=100"
 FORMATS = {"arxiv_listing": None, "arxiv_api": "arxiv-api", "huggingface": "hf-daily", "rss": None}
 
 
@@ -37,7 +37,7 @@ class Source(BaseModel):
     categories: list[str] = Field(default_factory=list)
     announce_types: list[AnnounceType] = ["new", "cross", "replace", "replace-cross"]
     feed: Literal["rss", "atom"] = "rss"
-    days: int = Field(2, ge=1, le=31)
+    days: int = Field(2, ge=1, le=31)  # arxiv_api: days back; huggingface: today and before
     page_size: int = Field(200, ge=1, le=2000)
     max_items: int = Field(2000, ge=1, le=30000)
     enabled: bool = True
@@ -75,6 +75,12 @@ class Source(BaseModel):
             f"{ARXIV_API}?search_query={query}&sortBy=submittedDate&sortOrder=descending"
             f"&start={start}&max_results={self.page_size}"
         )
+
+    def urls(self, now: datetime) -> list[str]:
+        """Return what a fetch of a feed source asks for: one feed, or `days` of daily papers."""
+        if self.kind == "huggingface":
+            return [self.daily_url(now - timedelta(days=n)) for n in range(self.days)]
+        return [self.plain_url(now)]
 
     def plain_url(self, now: datetime) -> str:
         """Return the first URL fetched for this source (for display and state)."""

@@ -8,10 +8,11 @@ import pytest
 
 from digest.announcements import (
     EASTERN,
+    announcement_moment,
     expected_listing,
+    feed_moment,
     is_announcement_day,
     listing_date_for,
-    release_moment,
 )
 
 
@@ -32,18 +33,21 @@ def test_listing_dates_are_weekdays_except_holidays(day: date, announced: bool) 
     assert is_announcement_day(day) is announced
 
 
-def test_listing_is_released_the_evening_before_in_eastern_time() -> None:
-    assert release_moment(date(2025, 3, 14)) == datetime(2025, 3, 13, 20, 0, tzinfo=EASTERN)
+def test_listing_is_announced_the_evening_before_and_in_the_feeds_at_midnight() -> None:
+    assert announcement_moment(date(2025, 3, 14)) == datetime(2025, 3, 13, 20, 0, tzinfo=EASTERN)
+    assert feed_moment(date(2025, 3, 14)) == datetime(2025, 3, 14, 4, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
     ("now", "listing"),
     [
-        (datetime(2025, 3, 14, 0, 1, tzinfo=UTC), date(2025, 3, 14)),  # 20:01 EDT Thu
-        (datetime(2025, 3, 13, 23, 0, tzinfo=UTC), date(2025, 3, 13)),  # 19:00 EDT Thu
+        (datetime(2025, 3, 14, 0, 1, tzinfo=UTC), date(2025, 3, 13)),  # Thu 20:01 EDT
+        (datetime(2025, 3, 14, 4, 30, tzinfo=UTC), date(2025, 3, 14)),  # Fri 00:30 EDT
         (datetime(2025, 3, 15, 12, 0, tzinfo=UTC), date(2025, 3, 14)),  # Saturday
-        (datetime(2025, 3, 17, 1, 0, tzinfo=UTC), date(2025, 3, 17)),  # Sunday 21:00 EDT
+        (datetime(2025, 3, 17, 1, 0, tzinfo=UTC), date(2025, 3, 14)),  # Sunday 21:00 EDT
+        (datetime(2025, 3, 17, 4, 1, tzinfo=UTC), date(2025, 3, 17)),  # Monday 00:01 EDT
         (datetime(2025, 11, 27, 15, 0, tzinfo=UTC), date(2025, 11, 26)),  # Thanksgiving
+        (datetime(2025, 1, 6, 5, 30, tzinfo=UTC), date(2025, 1, 6)),  # Monday 00:30 EST
     ],
 )
 def test_listing_date_for_a_moment(now: datetime, listing: date) -> None:

@@ -53,7 +53,7 @@ page_size = 100
     )
     ml, hf, api = load_sources(path)
     assert ml.plain_url(NOW) == "https://rss.arxiv.org/atom/cs.LG+stat.ML"
-    assert hf.plain_url(NOW) == "https://huggingface.co/api/daily_papers?date=2025-03-14"
+    assert hf.plain_url(NOW) == "https://huggingface.co/api/daily_papers?date=2025-03-14&limit=100"
     assert api.api_url(NOW, 100) == (
         "http://export.arxiv.org/api/query?search_query=(cat:cs.CL)+AND+submittedDate:"
         "[202503120000+TO+202503141100]&sortBy=submittedDate&sortOrder=descending"

@@ -30,6 +30,7 @@ def server() -> Iterator[FeedServer]:
         running.routes["/hf?date=2025-03-14"] = Route(
             body=(FEEDS / "hf-daily-papers.json").read_bytes()
         )
+        running.routes["/hf?date=2025-03-13"] = Route(body=b"[]")
         running.routes["/api?q=x&start=0&max_results=2"] = Route(
             body=(FEEDS / "arxiv-api.atom").read_bytes(), etag=False
         )
@@ -268,3 +269,17 @@ def test_an_api_error_feed_on_lookup_is_an_error(
     )
     with Fetcher(settings) as door, pytest.raises(ParseError, match="incorrect id format"):
         lookup_arxiv(door, sessions, ["1234.12345"], FRIDAY, base=server.url("/query"))
+
+
+def test_earlier_daily_pages_keep_upvotes_moving(
+    settings: Settings, sessions: sessionmaker[Session], server: FeedServer
+) -> None:
+    configure(settings, server)
+    poll(settings, sessions, FRIDAY)
+    yesterday = b'[{"paper": {"id": "2503.10005", "title": "LoRA Adapters", "upvotes": 20}}]'
+    server.routes["/hf?date=2025-03-13"] = Route(body=yesterday)
+    again = poll(settings, sessions, FRIDAY + timedelta(hours=1))
+    assert again["hf"].not_modified and again["hf"].updated == 1
+    with sessions() as session:
+        row = session.get(Paper, "2503.10005")
+        assert row is not None and row.upvotes == 20
