@@ -43,15 +43,30 @@ PEOPLE = ["alice", "bob", "carol", "dave", "erin"]
 PAPERS = [
     PaperIn(
         id=f"2503.{20000 + n}",
-        title=f"Diffusion models for {topic}",
-        abstract=f"We study diffusion models applied to {topic}.",
+        title=title,
+        abstract=abstract,
         source="arxiv",
         authors=["Ada Lovelace"],
-        categories=["cs.LG"],
+        categories=[category],
         published=date(2025, 3, 13),
     )
-    for n, topic in enumerate(["images", "audio", "molecules", "video"])
-]
+    for n, (title, abstract, category) in enumerate(
+        [
+            ("Denoising diffusion models for image synthesis",
+             "We train diffusion models that generate images by iterative denoising.", "cs.CV"),
+            ("Faster sampling for diffusion models",
+             "A sampler for score-based diffusion models with fewer network evaluations.", "cs.LG"),
+            ("Policy optimization in reinforcement learning",
+             "Agents learn a policy with proximal updates and clipped objectives.", "cs.LG"),
+            ("Speech recognition with small transformers",
+             "Automatic speech recognition for low resource languages.", "cs.CL"),
+            ("Graph coloring bounds",
+             "We prove bounds for coloring sparse random graphs.", "math.CO"),
+            ("Protein folding with equivariant networks",
+             "Equivariant message passing predicts protein structure from sequence.", "q-bio.BM"),
+        ]
+    )
+]  # fmt: skip
 
 
 @dataclass
@@ -275,6 +290,28 @@ def test_a_pool_process_killed_mid_batch_is_requeued_and_finished_at_once(
     os.kill(int(claimant.split(":")[1]), signal.SIGKILL)
 
     _wait_for(_all_sent(sessions), 60, "the worker to redo the lost batch")
+    assert _copies(slow_smtp.received) == {f"{name}@example.org": 1 for name in PEOPLE}
+
+
+def test_a_stopped_worker_finishes_its_batch_and_leaves_the_rest_queued(
+    settings, sessions, slow_smtp, broker, workers, tmp_path
+):
+    settings = _celery_settings(settings, broker, slow_smtp.port)
+    config = _config(settings, tmp_path / "digest.toml")
+    ids = _queue_editions(settings, sessions)
+    first = workers(config)
+    fan_out(settings, ids, batch_size=2)
+
+    # SIGTERM (what systemd and docker send) is a warm shutdown: the running batch completes.
+    _wait_for(lambda: len(slow_smtp.rcpt_seen) >= 1, 60, "the worker to start sending")
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0
+    states = _states(sessions)
+    assert states["sent"] == len(slow_smtp.received) == 2
+    assert states["sending"] == 0
+
+    workers(config)
+    _wait_for(_all_sent(sessions), 60, "a new worker to send the rest")
     assert _copies(slow_smtp.received) == {f"{name}@example.org": 1 for name in PEOPLE}
 
 
