@@ -142,3 +142,22 @@ def test_polite_hosts_are_asked_at_most_once_per_interval(server: FeedServer) ->
 )
 def test_retry_after_reads_seconds_or_a_date(header: str | None, seconds: float) -> None:
     assert retry_after(header) == seconds
+
+
+def test_a_gzipped_response_is_decoded(server: FeedServer) -> None:
+    import gzip
+
+    server.routes["/gz"] = Route(body=gzip.compress(FEED), headers={"Content-Encoding": "gzip"})
+    with fetcher() as door:
+        assert door.get(server.url("/gz")).content == FEED
+
+
+def test_the_cap_counts_decoded_bytes_so_a_small_bomb_is_cut(server: FeedServer) -> None:
+    import gzip
+
+    bomb = gzip.compress(b" " * 1_000_000)
+    server.routes["/bomb"] = Route(body=bomb, headers={"Content-Encoding": "gzip"})
+    with fetcher(settings={"fetch_max_bytes": 65536}) as door:
+        with pytest.raises(FetchError, match="over fetch_max_bytes"):
+            door.get(server.url("/bomb"))
+    assert len(bomb) < 65536

@@ -202,3 +202,12 @@ def test_daily_papers_that_are_not_utf8_are_an_error() -> None:
 def test_a_paper_with_no_title_in_json_lines_is_skipped() -> None:
     with pytest.raises(ParseError, match="line 1: no id or title"):
         parse(b'{"id": "2503.10001", "title": ""}\n')
+
+
+def test_an_item_without_a_title_is_skipped_with_its_id() -> None:
+    feed = read("arxiv-cs.LG.rss").replace(
+        b"<title>An Old Paper Revised</title>", b"<title>  </title>"
+    )
+    _, parsed = parse(feed)
+    assert "item without a title: 2410.00003" in parsed.skipped
+    assert all(p.title for p in parsed.papers)

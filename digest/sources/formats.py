@@ -61,4 +61,9 @@ def parse(data: bytes, fmt: str | None = None, source: str | None = None) -> tup
     """Detect (unless given) the format and parse; return the format name and what was parsed."""
     fmt = fmt or detect_format(data)
     parser = PARSERS[fmt]
-    return fmt, parser(data, source=source) if source else parser(data)
+    parsed = parser(data, source=source) if source else parser(data)
+    untitled = [p for p in parsed.papers if not p.title]
+    if untitled:
+        parsed.papers = [p for p in parsed.papers if p.title]
+        parsed.skipped.extend(f"item without a title: {p.id}" for p in untitled)
+    return fmt, parsed
