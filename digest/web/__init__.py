@@ -40,6 +40,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, dev: bool = 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
         WTF_CSRF_SSL_STRICT=False,
+        # A preferences page left open for an afternoon must still save.
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
     )
     app.extensions["digest"] = make_state(settings, engine, dev)
     for blueprint in (subscribe.bp, preferences.bp, links.bp, account.bp, health.bp, metrics.bp):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from digest.editions import profile_for
 from digest.models import Paper, Subscriber
@@ -32,46 +32,75 @@ class _Pool:
     """The recent papers of one refit period, and scorers fitted on them (+ liked papers)."""
 
     bucket: int
+    moment: datetime
     papers: list[Paper]
     by_id: dict[str, Paper]
     scorers: OrderedDict[tuple[str, ...], Scorer] = field(default_factory=OrderedDict)
 
 
 class PreviewCache:
-    """Per-process fitted scorers; one lock, since ranking registers items on the scorer."""
+    """Per-process fitted scorers. A stale pool keeps serving while one thread refits it."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+        self._lock = threading.Lock()  # ranking registers items on the scorer: one at a time
         self._pool: _Pool | None = None
+        self._refitting = False
 
     def rank(self, session: Session, profile: Profile, now: datetime) -> tuple[_Pool, list[Ranked]]:
         """Rank the recent pool for one profile."""
+        pool = self._pool_for(session, now)
+        if not pool.papers:
+            return pool, []
         with self._lock:
-            pool = self._current_pool(session, now)
-            if not pool.papers:
-                return pool, []
             scorer = self._scorer(session, pool, [*profile.liked, *profile.disliked])
             return pool, scorer.rank([profile], top_k=profile.max_papers, exclude_ids=None)[0]
 
-    def _current_pool(self, session: Session, now: datetime) -> _Pool:
+    def _pool_for(self, session: Session, now: datetime) -> _Pool:
         bucket = int(now.timestamp()) // REFIT_SECONDS
-        if self._pool is None or self._pool.bucket != bucket:
-            papers = paper_store.candidate_papers(session, now - PREVIEW_WINDOW)
-            self._pool = _Pool(bucket, papers, {p.id: p for p in papers})
-        return self._pool
+        with self._lock:
+            pool = self._pool
+            if pool is not None and (pool.bucket == bucket or self._refitting):
+                return pool
+            if pool is not None:
+                self._refitting = True
+                threading.Thread(target=self._refit, args=(bucket,), daemon=True).start()
+                return pool
+        fresh = _fit(session, bucket)
+        with self._lock:
+            self._pool = fresh
+        return fresh
+
+    def _refit(self, bucket: int) -> None:
+        try:
+            with self._sessions() as session:
+                fresh = _fit(session, bucket)
+            with self._lock:
+                self._pool = fresh
+        finally:
+            self._refitting = False
 
     def _scorer(self, session: Session, pool: _Pool, feedback_ids: list[str]) -> Scorer:
         outside = tuple(sorted(pid for pid in feedback_ids if pid not in pool.by_id))
         scorer = pool.scorers.get(outside)
         if scorer is None:
             history = paper_store.papers_by_ids(session, list(outside)) if outside else []
-            moment = datetime.fromtimestamp(pool.bucket * REFIT_SECONDS, UTC)
-            scorer = Scorer(pool.papers, history, now=moment, upvote_velocity=None)
+            scorer = Scorer(pool.papers, history, now=pool.moment, upvote_velocity=None)
             pool.scorers[outside] = scorer
             if len(pool.scorers) > SCORERS_PER_POOL:
                 pool.scorers.popitem(last=False)
         pool.scorers.move_to_end(outside)
         return scorer
+
+
+def _fit(session: Session, bucket: int) -> _Pool:
+    """Load the recent papers and fit the scorer shared by profiles without older likes."""
+    moment = datetime.fromtimestamp(bucket * REFIT_SECONDS, UTC)
+    papers = paper_store.candidate_papers(session, moment - PREVIEW_WINDOW)
+    pool = _Pool(bucket, moment, papers, {p.id: p for p in papers})
+    if papers:
+        pool.scorers[()] = Scorer(papers, [], now=moment, upvote_velocity=None)
+    return pool
 
 
 def profile_with(sub: Subscriber, session: Session, changes: dict[str, Any]) -> Profile:

@@ -47,7 +47,8 @@ def make_state(settings: Settings, engine: Engine | None = None, dev: bool = Fal
     links = Links(settings.base_url, tokens)
     sessions = db.make_sessionmaker(engine)
     mail = MailQueue(settings)
-    return WebState(settings, engine, sessions, tokens, links, mail, PreviewCache(), dev)
+    previews = PreviewCache(sessions)
+    return WebState(settings, engine, sessions, tokens, links, mail, previews, dev)
 
 
 def state() -> WebState:
