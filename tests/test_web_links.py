@@ -10,6 +10,7 @@ import test_web_support as web
 from digest import db
 from digest.models import Delivery
 from digest.store import subscribers as store
+from digest.web import create_app
 
 app, client = web.app, web.client  # fixtures
 EDITION = date(2026, 11, 20)
@@ -160,3 +161,14 @@ def test_an_unexpected_error_is_a_friendly_500(app, client):
 
 def test_the_dev_inbox_exists_only_in_dev_mode(client):
     assert client.get("/dev/inbox").status_code == 404
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(settings, tmp_path):
+    broken = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}"})  # a directory
+    answer = create_app(broken).test_client().get("/healthz")
+    assert answer.status_code == 503 and answer.get_json()["status"] == "unavailable"
+
+
+def test_an_oversized_form_is_a_friendly_413(client):
+    answer = client.post("/subscribe", data={"topics": "x" * 300_000})
+    assert answer.status_code == 413 and "Too much at once" in answer.get_data(as_text=True)

@@ -154,3 +154,22 @@ def test_manage_emails_a_magic_link_only_to_subscribers(app, client, smtp):
     assert [m.recipients for m in received] == [["frank@example.org"], ["frank@example.org"]]
     path = link_in(received[1].message, "/preferences/")
     assert "Your preferences" in client.get(path).get_data(as_text=True)
+
+
+def test_the_manage_form_is_rate_limited_per_ip_too(client):
+    data = {"csrf_token": csrf(client, "/manage")}
+    answers = [
+        client.post("/manage", data=data | {"email": f"u{i}@example.org"}).status_code
+        for i in range(11)
+    ]
+    assert answers.count(429) == 1
+
+
+def test_a_confirm_link_of_a_deleted_subscriber_no_longer_works(app, client, smtp):
+    subscribe(client, "gina@example.org")
+    path = link_in(mails(app, smtp)[0].message, "/confirm/")
+    with db.session_scope(app.extensions["digest"].sessions) as session:
+        gina = store.get_by_email(session, "gina@example.org")
+        store.delete_subscriber(session, gina, datetime.now(UTC))
+    answer = client.post(path, data={"csrf_token": csrf(client, "/")})
+    assert answer.status_code == 410 and "no longer works" in answer.get_data(as_text=True)
