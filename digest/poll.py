@@ -18,9 +18,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
-from digest.announcements import expected_listing, feed_moment, is_announcement_day
 from digest.config import Settings
 from digest.fetch import Fetcher, FetchError, Response
+from digest.models import SourceState
+from digest.readiness import carries_current_listing, listing_today
 from digest.sources import PaperIn, ParseError
 from digest.sources.formats import RSS, parse
 from digest.sources_config import ARXIV_API, Source, load_sources, lookup_url
@@ -154,7 +155,8 @@ def _store(
     digest: str,
 ) -> None:
     state = paper_store.source_state(session, source.name, result.url)
-    fresh = not result.not_modified and bool(papers)
+    current = source.kind != "arxiv_listing" or carries_current_listing(papers, now)
+    fresh = not result.not_modified and bool(papers) and current
     if not response.not_modified:
         state.etag, state.last_modified = response.etag, response.last_modified
     if not result.not_modified:
@@ -167,27 +169,22 @@ def _store(
         session, state, now, items=result.items or state.items_seen, new=int(fresh)
     )
     if source.kind == "arxiv_listing" and not fresh:
-        _judge_staleness(source, now, result, state.last_new_at)
+        _judge_staleness(source, now, result, state)
     for reason in result.skipped:
         log.warning("source %s: skipped %s; the rest of the feed is stored", source.name, reason)
 
 
 def _judge_staleness(
-    source: Source, now: datetime, result: SourceResult, last_new: datetime | None
+    source: Source, now: datetime, result: SourceResult, state: SourceState
 ) -> None:
-    listing = expected_listing(now)
-    if not is_announcement_day(listing):
-        result.quiet = True
-        log.info(
-            "source %s: no listing dated %s (no announcement); quiet day", source.name, listing
-        )
-        return
-    if last_new is None or paper_store.as_utc(last_new) < feed_moment(listing):
-        result.stale = True
+    today = listing_today(state, now)
+    result.quiet, result.stale = today == "quiet day", today == "waiting"
+    if result.quiet:
+        log.info("source %s: no listing today (no announcement); quiet day", source.name)
+    elif result.stale:
         log.warning(
-            "source %s: stale: the listing dated %s is not in the feed yet; sends wait for it",
+            "source %s: stale: today's listing is not in the feed yet; sends wait for it",
             source.name,
-            listing,
         )
 
 

@@ -13,9 +13,15 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from digest.announcements import expected_listing, feed_moment, is_announcement_day
+from digest.announcements import (
+    expected_listing,
+    feed_moment,
+    is_announcement_day,
+    listing_date_for,
+)
 from digest.config import Settings
 from digest.models import SourceState
+from digest.sources import PaperIn
 from digest.sources_config import Source, load_sources
 from digest.store import papers as paper_store
 
@@ -62,6 +68,20 @@ def _fresh(state: SourceState | None, release: datetime) -> bool:
     return bool(state and state.last_new_at and paper_store.as_utc(state.last_new_at) >= release)
 
 
+def listing_today(state: SourceState, now: datetime) -> str:
+    """Say whether a listing source has today's listing: "in", "waiting" or "quiet day"."""
+    listing = expected_listing(now)
+    if not is_announcement_day(listing):
+        return "quiet day"
+    return "in" if _fresh(state, feed_moment(listing)) else "waiting"
+
+
+def carries_current_listing(papers: list[PaperIn], now: datetime) -> bool:
+    """Say whether listing items carry the newest listing date (undated items: assume so)."""
+    dates = [p.announced for p in papers if p.announced]
+    return not dates or max(dates) >= listing_date_for(now)
+
+
 def sources_status(
     session: Session, now: datetime, sources: list[Source] | None = None
 ) -> list[SourceStatus]:
@@ -69,17 +89,13 @@ def sources_status(
     states = paper_store.source_states(session)
     kinds = {source.name: source.kind for source in sources or []}
     names = list(kinds) + sorted(set(states) - set(kinds))
-    listing = expected_listing(now)
-    return [_status(name, kinds.get(name, "?"), states.get(name), listing) for name in names]
+    return [_status(name, kinds.get(name, "?"), states.get(name), now) for name in names]
 
 
-def _status(name: str, kind: str, state: SourceState | None, listing: date) -> SourceStatus:
+def _status(name: str, kind: str, state: SourceState | None, now: datetime) -> SourceStatus:
     if state is None:
         return SourceStatus(name, kind, None, None, None, 0, "never fetched")
-    if not is_announcement_day(listing):
-        today = "quiet day"
-    else:
-        today = "in" if _fresh(state, feed_moment(listing)) else "waiting"
+    today = listing_today(state, now)
     return SourceStatus(
         name,
         kind,

@@ -283,3 +283,18 @@ def test_earlier_daily_pages_keep_upvotes_moving(
     with sessions() as session:
         row = session.get(Paper, "2503.10005")
         assert row is not None and row.upvotes == 20
+
+
+def test_a_changed_listing_still_dated_friday_is_stale_on_monday(
+    settings: Settings, sessions: sessionmaker[Session], server: FeedServer
+) -> None:
+    configure(settings, server)
+    poll(settings, sessions, FRIDAY)
+    route = server.routes["/rss/cs.LG"]
+    route.body = route.body.replace(
+        b"00:30:00 -0400</lastBuildDate>", b"00:31:00 -0400</lastBuildDate>"
+    )
+    results = poll(settings, sessions, MONDAY)
+    assert not results["arxiv-lg"].not_modified and results["arxiv-lg"].stale
+    with sessions() as session:
+        assert source_readiness(session, MONDAY, settings).stale == ["arxiv-lg"]
