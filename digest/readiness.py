@@ -46,7 +46,7 @@ class SourceStatus:
     last_error: str | None
     last_error_at: datetime | None
     items: int
-    today: str  # "in" | "waiting" | "quiet day" | "never fetched"
+    today: str  # listings: "in" | "waiting" | "quiet day"; others: "fetched" | "not yet"
 
 
 def source_readiness(session: Session, now: datetime, settings: Settings) -> Readiness:
@@ -76,6 +76,15 @@ def listing_today(state: SourceState, now: datetime) -> str:
     return "in" if _fresh(state, feed_moment(listing)) else "waiting"
 
 
+def _fetched_today(state: SourceState, now: datetime) -> str:
+    """Other sources promise no daily listing: say only whether they were fetched today."""
+    return "fetched" if _fresh_ok(state, feed_moment(expected_listing(now))) else "not yet"
+
+
+def _fresh_ok(state: SourceState, since: datetime) -> bool:
+    return bool(state.last_ok_at and paper_store.as_utc(state.last_ok_at) >= since)
+
+
 def carries_current_listing(papers: list[PaperIn], now: datetime) -> bool:
     """Say whether listing items carry the newest listing date (undated items: assume so)."""
     dates = [p.announced for p in papers if p.announced]
@@ -95,7 +104,7 @@ def sources_status(
 def _status(name: str, kind: str, state: SourceState | None, now: datetime) -> SourceStatus:
     if state is None:
         return SourceStatus(name, kind, None, None, None, 0, "never fetched")
-    today = listing_today(state, now)
+    today = listing_today(state, now) if kind == "arxiv_listing" else _fetched_today(state, now)
     return SourceStatus(
         name,
         kind,

@@ -129,7 +129,8 @@ def test_failing_sources_are_reported_by_name_and_others_go_on(
     assert "Feed error for query: cs.XX" in results["bad-category"].errors[0]
     assert "source down: HTTP 500" in caplog.text and "the next fetch retries" in caplog.text
     with sessions() as session:
-        status = {s.name: s for s in sources_status(session, FRIDAY)}
+        sources = load_sources(settings.sources_file)
+        status = {s.name: s for s in sources_status(session, FRIDAY, sources)}
     assert status["missing"].last_error == "HTTP 404 Not Found"
     assert status["arxiv-lg"].today == "in"
 
@@ -236,11 +237,13 @@ def test_status_rows_show_last_success_error_and_today(
     configure(settings, server, gone_source(server))
     poll(settings, sessions, FRIDAY)
     with sessions() as session:
-        rows = {r.name: r for r in sources_status(session, FRIDAY + timedelta(hours=1))}
+        sources = load_sources(settings.sources_file)
+        rows = {r.name: r for r in sources_status(session, FRIDAY + timedelta(hours=1), sources)}
+    assert rows["hf"].today == "fetched"
     assert rows["arxiv-lg"].last_ok_at == FRIDAY and rows["arxiv-lg"].today == "in"
     assert rows["arxiv-lg"].items == 4
     assert rows["gone"].last_error == "HTTP 404 Not Found" and rows["gone"].last_ok_at is None
-    assert rows["gone"].today == "waiting"
+    assert rows["gone"].today == "not yet"
 
 
 def test_papers_are_looked_up_by_id_through_the_api(
