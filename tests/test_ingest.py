@@ -177,3 +177,11 @@ def test_papers_since_filters_by_first_seen(monkeypatch, engine, settings) -> No
     run_cli(monkeypatch, settings.database_url, "ingest", str(FEEDS / "hf-daily-papers.json"))
     result = run_cli(monkeypatch, settings.database_url, "papers", "--since", "2999-01-01")
     assert "0 papers" in result.output
+
+
+def test_papers_table_lists_ids_titles_and_sources(monkeypatch, engine, settings) -> None:
+    run_cli(monkeypatch, settings.database_url, "ingest", str(FEEDS / "hf-daily-papers.json"))
+    result = run_cli(monkeypatch, settings.database_url, "papers")
+    assert result.exit_code == 0
+    assert "2503.10005" in result.output and "huggingface" in result.output
+    assert "2 papers" in result.output
