@@ -155,7 +155,9 @@ def test_the_metrics_endpoint_answers_503_when_the_database_is_gone(settings, tm
     from digest.web import create_app
 
     broken = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path}/no/such.db"})
-    response = create_app(broken).test_client().get("/metrics")
+    app = create_app(broken)
+    response = app.test_client().get("/metrics")
+    app.extensions["digest"].engine.dispose()
 
     assert response.status_code == 503
     assert response.data == b"database unavailable\n"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-from click.testing import CliRunner
 from rich.console import Console
 
-from digest.cli import cli
 from digest.models import Delivery, Run, SourceState, Subscriber
 from digest.status import render_status
 
@@ -120,26 +121,33 @@ def test_bounces_list_permanent_refusals_with_the_reply(session):
     assert "carol@example.org" not in text
 
 
+def _digest_status(config) -> subprocess.CompletedProcess[str]:
+    """Run the real command line, as an operator (or a container health check) would."""
+    args = [str(Path(sys.executable).parent / "digest"), "--config", str(config), "status"]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60)
+
+
 def test_the_status_command_prints_every_section(settings, engine, tmp_path):
     config = tmp_path / "digest.toml"
     config.write_text(f'database_url = "{settings.database_url}"\n')
 
-    result = CliRunner().invoke(cli, ["status", "--config", str(config)])
+    result = _digest_status(config)
 
-    assert result.exit_code == 0, result.output
-    assert "Runs: none yet" in result.output
-    assert "Queue: empty" in result.output
+    assert result.returncode == 0, result.stderr
+    assert "Sources: none configured" in result.stdout
+    assert "Runs: none yet" in result.stdout
+    assert "Queue: empty" in result.stdout
 
 
 def test_the_status_command_names_an_unreachable_database_in_one_line(tmp_path):
     config = tmp_path / "digest.toml"
     config.write_text('database_url = "postgresql+psycopg://nobody@127.0.0.1:1/none"\n')
 
-    result = CliRunner().invoke(cli, ["status", "--config", str(config)])
+    result = _digest_status(config)
 
-    assert result.exit_code == 1
-    assert "cannot read the database" in result.output
-    assert "Traceback" not in result.output
+    assert result.returncode == 1
+    assert "cannot read the database" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_sources_show_items_last_success_and_a_current_error(session):
