@@ -63,10 +63,18 @@ def print_papers(papers: list[Paper], fmt: str, console: Console) -> None:
         for paper in papers:
             click.echo(json.dumps(paper_record(paper), ensure_ascii=False))
         return
-    table = Table("id", "title", "authors", "categories", "published", "upvotes", "sources")
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", ratio=3)
+    for name in ("authors", "categories", "published", "upvotes", "sources"):
+        table.add_column(name, ratio=1)
     for paper in papers:
         record = paper_record(paper)
-        authors = ", ".join(paper.authors[:3]) + (" et al." if len(paper.authors) > 3 else "")
+        authors = (
+            paper.authors[0] + (" et al." if len(paper.authors) > 1 else "")
+            if paper.authors
+            else ""
+        )
         table.add_row(
             paper.id,
             paper.title,

@@ -181,6 +181,7 @@ def test_papers_since_filters_by_first_seen(monkeypatch, engine, settings) -> No
 
 def test_papers_table_lists_ids_titles_and_sources(monkeypatch, engine, settings) -> None:
     run_cli(monkeypatch, settings.database_url, "ingest", str(FEEDS / "hf-daily-papers.json"))
+    monkeypatch.setenv("COLUMNS", "200")
     result = run_cli(monkeypatch, settings.database_url, "papers")
     assert result.exit_code == 0
     assert "2503.10005" in result.output and "huggingface" in result.output
