@@ -60,6 +60,8 @@ def test_subscribe_confirm_tune_receive_react_unsubscribe(live, browser, smtp, t
     page.get_by_label("Topics and keywords").fill("graph neural networks, molecules")
     expect(page.locator("#preview-list li a").first).to_contain_text("Graph neural")
     page.screenshot(path=str(tmp_path / "preferences.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(tmp_path / "preferences-desktop.png"), full_page=True)
     page.get_by_role("button", name="Save preferences").click()
     page.get_by_text("Saved.").wait_for()
     assert subscriber(live)[1]["keyword"] == ["graph neural networks", "molecules"]
