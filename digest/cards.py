@@ -1,21 +1,22 @@
 """How one paper reads in an email: readable title, short author list, trimmed abstract, safe links.
 
-The same paper appears in many subscribers' digests, so the text transforms are cached.
+A paper looks the same in every subscriber's digest, so its `Paper` view is cached; only the
+reasons and the feedback links (`Card`) are per subscriber.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, NamedTuple
 
 from digest.latex import latex_to_text
 
 if TYPE_CHECKING:
     from digest.render import DigestItem
 
+_SPACE = re.compile(r"\s")
 TITLE_LIMIT = 250
 SUBJECT_TITLE_LIMIT = 60
 ABSTRACT_LIMIT = 300
@@ -25,9 +26,8 @@ REASONS_SHOWN = 3
 REASON_LIMIT = 120
 
 
-@dataclass(frozen=True)
-class Card:
-    """One paper's finished strings; templates only place them."""
+class Paper(NamedTuple):
+    """The finished strings of one paper, the same for every subscriber."""
 
     title: str
     short_title: str
@@ -35,6 +35,12 @@ class Card:
     meta: str
     code_url: str | None
     abstract: str
+
+
+class Card(NamedTuple):
+    """One paper in one subscriber's digest: the paper plus why and the feedback links."""
+
+    paper: Paper
     reasons: str
     more_url: str | None
     less_url: str | None
@@ -42,14 +48,18 @@ class Card:
 
 def card(item: DigestItem) -> Card:
     """Turn a DigestItem into display strings."""
-    title = clean_title(item.title)
     return Card(
-        title=title,
-        short_title=shorten(title, SUBJECT_TITLE_LIMIT),
-        abs_url=safe_url(item.abs_url),
-        meta=meta(item),
-        code_url=safe_url(item.code_url),
-        abstract=clean_abstract(item.abstract),
+        paper=paper(
+            item.id,
+            item.title,
+            item.abs_url,
+            tuple(item.authors),
+            tuple(item.categories),
+            item.published,
+            item.upvotes,
+            item.code_url,
+            item.abstract,
+        ),  # fmt: skip
         reasons=reasons(item.reasons),
         more_url=safe_url(item.more_url),
         less_url=safe_url(item.less_url),
@@ -57,12 +67,34 @@ def card(item: DigestItem) -> Card:
 
 
 @lru_cache(maxsize=4096)
+def paper(
+    id: str,
+    title: str,
+    abs_url: str,
+    authors: tuple[str, ...],
+    categories: tuple[str, ...],
+    published: date | None,
+    upvotes: int | None,
+    code_url: str | None,
+    abstract: str,
+) -> Paper:
+    """Build a paper's display strings once, however many digests it appears in."""
+    shown = clean_title(title)
+    return Paper(
+        title=shown,
+        short_title=shorten(shown, SUBJECT_TITLE_LIMIT),
+        abs_url=safe_url(abs_url),
+        meta=meta(authors, categories, published, upvotes),
+        code_url=safe_url(code_url),
+        abstract=clean_abstract(abstract),
+    )
+
+
 def clean_title(title: str) -> str:
     """Show LaTeX readably, on one line, at a bounded length."""
     return shorten(latex_to_text(" ".join(title.split())), TITLE_LIMIT)
 
 
-@lru_cache(maxsize=4096)
 def clean_abstract(abstract: str) -> str:
     """Keep the opening of the abstract, cut at a word boundary."""
     return shorten(latex_to_text(" ".join(abstract.split())), ABSTRACT_LIMIT)
@@ -78,33 +110,36 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + "…"
 
 
-def authors(names: list[str]) -> str:
+def authors(names: tuple[str, ...]) -> str:
     """Shorten long author lists to the first few and the last (often the senior author)."""
-    return _authors(tuple(" ".join(name.split()) for name in names))
-
-
-@lru_cache(maxsize=4096)
-def _authors(names: tuple[str, ...]) -> str:
+    names = tuple(" ".join(name.split()) for name in names)
     if len(names) <= AUTHORS_SHOWN + 1:
         return ", ".join(names)
     return ", ".join(names[:AUTHORS_SHOWN]) + ", … " + names[-1]
 
 
-def meta(item: DigestItem) -> str:
+def meta(
+    names: tuple[str, ...], categories: tuple[str, ...], published: date | None, upvotes: int | None
+) -> str:
     """Authors, categories, date and upvotes on one line."""
-    parts = [authors(item.authors)] if item.authors else []
-    if item.categories:
-        parts.append(", ".join(item.categories[:CATEGORIES_SHOWN]))
-    if item.published:
-        parts.append(short_date(item.published))
-    if item.upvotes:
-        parts.append(f"{item.upvotes} upvote{'' if item.upvotes == 1 else 's'}")
+    parts = [authors(names)] if names else []
+    if categories:
+        parts.append(", ".join(categories[:CATEGORIES_SHOWN]))
+    if published:
+        parts.append(short_date(published))
+    if upvotes:
+        parts.append(f"{upvotes} upvote{'' if upvotes == 1 else 's'}")
     return " · ".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def _reason(reason: str) -> str:
+    return shorten(" ".join(reason.split()), REASON_LIMIT)
 
 
 def reasons(items: list[str]) -> str:
     """Say why the paper was picked, briefly."""
-    kept = [shorten(" ".join(reason.split()), REASON_LIMIT) for reason in items[:REASONS_SHOWN]]
+    kept = [_reason(reason) for reason in items[:REASONS_SHOWN]]
     return ("Why: " + "; ".join(kept)) if kept else ""
 
 
@@ -113,7 +148,7 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if urlsplit(url).scheme.lower() not in ("http", "https") or any(c in url for c in "\r\n"):
+    if not url[:8].lower().startswith(("https://", "http://")) or _SPACE.search(url):
         return None
     return url
 
@@ -137,4 +172,4 @@ def preheader(shown: list[Card], misses: list[Card]) -> str:
     """The inbox preview line: the first titles."""
     if not shown:
         return "Nothing cleared your bar today" + (": a few near misses." if misses else ".")
-    return shorten(" · ".join(c.short_title for c in shown[:3]), 140)
+    return shorten(" · ".join(c.paper.short_title for c in shown[:3]), 140)

@@ -3,8 +3,9 @@
 Premailer costs about 11 ms per rendered digest. Because every inlined rule in
 `templates/email/email.css` is a plain `.class` selector, the attributes premailer gives an
 element depend only on its class. So premailer runs once over a tiny document holding one element
-per class; the templates then write those attributes themselves through `css("name")`, and the
-`<style>` block keeps only what premailer leaves there (the media queries, dark mode included).
+per class, and when a template is loaded its `{{ css("name") }}` placeholders become those
+attributes as plain template text; `{{ stylesheet }}` becomes the `<style>` block premailer
+leaves behind (the media queries, dark mode included). Rendering then costs nothing extra.
 `tests/test_render.py` proves the result equals render-then-premailer on fixture digests.
 """
 
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 import cssutils
 import lxml.html
+from jinja2 import Environment
+from jinja2.ext import Extension
 from markupsafe import Markup, escape
 from premailer import Premailer
 
@@ -30,6 +33,8 @@ PREMAILER_OPTIONS: dict[str, object] = {
     "cssutils_logging_level": logging.CRITICAL,
 }
 _CLASS_SELECTOR = re.compile(r"^\.[A-Za-z][\w-]*$")
+_CSS_CALL = re.compile(r"""\{\{-?\s*css\(\s*["']([\w-]+)["']\s*\)\s*-?\}\}""")
+_STYLESHEET = re.compile(r"\{\{-?\s*stylesheet\s*-?\}\}")
 
 
 class StylesheetError(ValueError):
@@ -50,6 +55,31 @@ class Styles:
 
     def __call__(self, name: str) -> Markup:
         return self.attributes[name]
+
+    def style_element(self) -> str:
+        """The <style> element as premailer leaves it, or nothing when nothing is left."""
+        return f"<style>{self.stylesheet}</style>" if self.stylesheet else ""
+
+
+class InlineStyles(Extension):
+    """Write `{{ css("name") }}` and `{{ stylesheet }}` into a template's source when it loads."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.extend(email_styles=None)
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        styles: Styles = getattr(self.environment, "email_styles")  # noqa: B009 (set by extend)
+
+        def attributes(match: re.Match[str]) -> str:
+            if match[1] not in styles.attributes:
+                raise StylesheetError(f"{name}: email.css has no rule for class {match[1]!r}")
+            return "{% raw %}" + styles(match[1]) + "{% endraw %}"
+
+        source = _CSS_CALL.sub(attributes, source)
+        return _STYLESHEET.sub(
+            lambda _: "{% raw %}" + styles.style_element() + "{% endraw %}", source
+        )
 
 
 def class_names(css: str) -> list[str]:

@@ -6,24 +6,23 @@ rest of digest reaches mail through this one door.
 
 from __future__ import annotations
 
-import logging
-import queue
-import threading
-from collections.abc import Callable, Iterable
+import base64
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address, HeaderRegistry
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
 
 import dkim
 
 from digest.config import Settings
 from digest.render import Rendered
 from digest.smtp import Mailer, RateLimiter, SendResult, SmtpUnavailable, classify
+from digest.smtp_pool import send_all
 
 __all__ = [
     "Mailer",
@@ -40,8 +39,6 @@ SIGNED_HEADERS = (
     "From", "To", "Subject", "Date", "Message-ID", "List-Id", "List-Unsubscribe",
     "List-Unsubscribe-Post",
 )  # fmt: skip
-log = logging.getLogger(__name__)
-K = TypeVar("K")
 MAX_LINE = 998  # RFC 5322 hard limit; 7bit parts must respect it
 
 
@@ -65,6 +62,42 @@ class _HeaderClasses(HeaderRegistry):
 POLICY = SMTP.clone(header_factory=_HeaderClasses(), refold_source="none")
 
 
+@dataclass(frozen=True)
+class _Fixed:
+    """Headers every message from one configuration shares, parsed once (they are immutable)."""
+
+    sender: BaseHeader
+    list_id: BaseHeader
+    one_click: BaseHeader
+    mime_version: BaseHeader
+    alternative: BaseHeader
+    plain: BaseHeader
+    html: BaseHeader
+    seven_bit: BaseHeader
+    base64: BaseHeader
+    domain: str
+
+
+@lru_cache(maxsize=8)
+def _fixed(mail_from: str, list_id: str) -> _Fixed:
+    make = POLICY.header_factory
+    sender = make("From", mail_from)
+    addresses: tuple[Address, ...] = sender.addresses
+    return _Fixed(
+        sender=sender,
+        list_id=make("List-Id", list_id),
+        one_click=make("List-Unsubscribe-Post", ONE_CLICK),
+        mime_version=make("MIME-Version", "1.0"),
+        alternative=make("Content-Type", "multipart/alternative"),
+        plain=make("Content-Type", 'text/plain; charset="utf-8"'),
+        html=make("Content-Type", 'text/html; charset="utf-8"'),
+        seven_bit=make("Content-Transfer-Encoding", "7bit"),
+        base64=make("Content-Transfer-Encoding", "base64"),
+        # The From domain names Message-IDs; make_msgid would otherwise look up our FQDN each time.
+        domain=(addresses[0].domain if addresses else "") or "localhost",
+    )
+
+
 def build_message(
     rendered: Rendered,
     *,
@@ -74,31 +107,45 @@ def build_message(
     message_id: str | None = None,
 ) -> EmailMessage:
     """Assemble headers and a text+html multipart/alternative; sign it when DKIM is set up."""
+    fixed = _fixed(settings.mail_from, settings.list_id)
     message = EmailMessage(policy=POLICY)
-    message["From"] = settings.mail_from
+    message["From"] = fixed.sender
     message["To"] = to
     message["Subject"] = rendered.subject
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = message_id or make_msgid(domain=_domain(settings.mail_from))
-    message["List-Id"] = settings.list_id
+    message["Date"] = _date(int(time.time()))
+    message["Message-ID"] = message_id or make_msgid(domain=fixed.domain)
+    message["List-Id"] = fixed.list_id
     if unsubscribe_url:
         message.set_raw("List-Unsubscribe", f"<{_one_line(unsubscribe_url)}>")
-        message["List-Unsubscribe-Post"] = ONE_CLICK
-    message["MIME-Version"] = "1.0"
-    message.make_alternative()
+        message["List-Unsubscribe-Post"] = fixed.one_click
+    message["MIME-Version"] = fixed.mime_version
+    message["Content-Type"] = fixed.alternative
     # Parts are MIMEParts (no MIME-Version of their own); typeshed types attach() too narrowly.
-    message.attach(_part(rendered.text, "plain"))  # type: ignore[arg-type]
-    message.attach(_part(rendered.html, "html"))  # type: ignore[arg-type]
+    message.attach(_part(rendered.text, fixed.plain, fixed))  # type: ignore[arg-type]
+    message.attach(_part(rendered.html, fixed.html, fixed))  # type: ignore[arg-type]
     if settings.dkim_domain and settings.dkim_selector and settings.dkim_private_key_file:
         _sign(message, settings)
     return message
 
 
-def _part(content: str, subtype: str) -> MIMEPart:
-    """One body part: 7bit when it can travel as is, else quoted-printable."""
-    part = MIMEPart(policy=SMTP)
-    plain = content.isascii() and max(map(len, content.split("\n")), default=0) <= MAX_LINE
-    part.set_content(content, subtype=subtype, cte="7bit" if plain else "quoted-printable")
+@lru_cache(maxsize=2)
+def _date(second: int) -> BaseHeader:
+    """The Date header for this second, parsed once however many messages go out in it."""
+    return POLICY.header_factory("Date", datetime.fromtimestamp(second, UTC))
+
+
+def _part(content: str, content_type: BaseHeader, fixed: _Fixed) -> MIMEPart:
+    """One body part: 7bit when it can travel as is, else base64 (UTF-8 text, encoded in C)."""
+    part = MIMEPart(policy=POLICY)
+    part["Content-Type"] = content_type
+    if not content.endswith("\n"):
+        content += "\n"
+    if content.isascii() and max(map(len, content.split("\n"))) <= MAX_LINE:
+        part["Content-Transfer-Encoding"] = fixed.seven_bit
+        part.set_payload(content)
+    else:
+        part["Content-Transfer-Encoding"] = fixed.base64
+        part.set_payload(base64.encodebytes(content.encode("utf-8")).decode("ascii"))
     return part
 
 
@@ -122,85 +169,7 @@ def _private_key(path: Path) -> bytes:
     return path.read_bytes()
 
 
-@lru_cache(maxsize=8)
-def _domain(mail_from: str) -> str:
-    """The domain of the From address, for Message-IDs (avoids a DNS lookup per message)."""
-    message = EmailMessage(policy=POLICY)
-    message["From"] = mail_from
-    addresses: tuple[Address, ...] = message["From"].addresses
-    return (addresses[0].domain if addresses else "") or "localhost"
-
-
 def _one_line(value: str) -> str:
     if "\r" in value or "\n" in value:
         raise ValueError("header values may not contain CR or LF")
     return value
-
-
-def send_all(
-    settings: Settings,
-    messages: Iterable[tuple[K, EmailMessage]],
-    on_result: Callable[[K, SendResult], None],
-) -> None:
-    """Send over settings.smtp_connections connections; call on_result in the caller's thread.
-
-    `messages` is consumed lazily, one item at a time under a lock, from the worker threads. A
-    connection that fails ends its worker (its message is reported "retry"); the others go on.
-    Raise SmtpUnavailable only when every connection failed before the messages ran out.
-    """
-    source = iter(messages)
-    lock = threading.Lock()
-    stop = threading.Event()
-    results: queue.Queue[tuple[K, SendResult] | BaseException | None] = queue.Queue()
-
-    def take() -> tuple[K, EmailMessage] | None:
-        with lock:
-            return None if stop.is_set() else next(source, None)
-
-    def work() -> None:
-        try:
-            with Mailer(settings) as mailer:
-                while (item := take()) is not None:
-                    key, message = item
-                    try:
-                        results.put((key, mailer.send(message)))
-                    except SmtpUnavailable as exc:  # the server vanished: retry this one later
-                        results.put((key, SendResult("retry", None, str(exc))))
-                        raise
-        except BaseException as exc:  # handed to the caller's thread, which re-raises
-            results.put(exc)
-            return
-        results.put(None)
-
-    workers = [threading.Thread(target=work, daemon=True) for _ in range(settings.smtp_connections)]
-    for worker in workers:
-        worker.start()
-    try:
-        errors = _collect(results, len(workers), on_result)
-    finally:
-        stop.set()
-        for worker in workers:
-            worker.join()
-    if len(errors) == len(workers):
-        raise errors[0]
-    for error in errors:
-        log.warning("one SMTP connection gave up (%s); the others sent the rest", error)
-
-
-def _collect(
-    results: queue.Queue[tuple[K, SendResult] | BaseException | None],
-    workers: int,
-    on_result: Callable[[K, SendResult], None],
-) -> list[BaseException]:
-    """Hand each result to on_result until every worker has finished; return their errors."""
-    errors: list[BaseException] = []
-    finished = 0
-    while finished < workers:
-        item = results.get()
-        if item is None or isinstance(item, BaseException):
-            finished += 1
-            if item is not None:
-                errors.append(item)
-            continue
-        on_result(*item)
-    return errors

@@ -3,20 +3,23 @@
 The HTML carries its CSS inline without running premailer per email (see `digest.inline`), is
 pure ASCII (non-ASCII as character references, so it travels as 7bit) and stays under
 `HTML_LIMIT` whatever the paper count: beyond `FULL_CARDS` papers lose their abstract, and if that
-is not enough the rest are left to the view-in-browser page.
+is not enough the rest are left to the view-in-browser page. A paper's own markup is the same in
+every digest, so it is rendered once per Renderer and only the per-subscriber parts per email.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup
 
 from digest import cards
-from digest.inline import Styles, bare_styles, inlined_styles
+from digest.inline import InlineStyles, Styles, bare_styles, inlined_styles
 
 DEFAULT_TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 KINDS = ("digest", "confirm", "manage-link")
@@ -74,16 +77,15 @@ class Renderer:
         self.template_dir = template_dir or DEFAULT_TEMPLATE_DIR
         css = (self.template_dir / "email" / "email.css").read_text(encoding="utf-8")
         self.styles: Styles = inlined_styles(css) if inline else bare_styles(css)
-        loader = FileSystemLoader(self.template_dir)
         options: dict[str, Any] = {
-            "loader": loader,
+            "loader": FileSystemLoader(self.template_dir),
             "trim_blocks": True,
             "lstrip_blocks": True,
             "auto_reload": False,
             "undefined": StrictUndefined,
         }
-        html = Environment(autoescape=True, **options)
-        html.globals.update(css=self.styles, styles=self.styles)
+        html = Environment(autoescape=True, extensions=[InlineStyles], **options)
+        html.email_styles = self.styles  # type: ignore[attr-defined]
         text = Environment(autoescape=False, keep_trailing_newline=True, **options)
         self._templates: dict[str, tuple[Template, Template, Template]] = {
             kind: (
@@ -93,6 +95,13 @@ class Renderer:
             )
             for kind in KINDS
         }
+        paper_html = html.get_template("email/_paper.html")
+        paper_text = text.get_template("email/_paper.txt")
+        # Per Renderer, not global: each template directory renders papers its own way.
+        self._paper_html = lru_cache(maxsize=4096)(
+            lambda p, full: Markup(paper_html.render(p=p, full=full).strip())
+        )
+        self._paper_text = lru_cache(maxsize=4096)(lambda p: paper_text.render(p=p).rstrip())
 
     def digest(self, ctx: DigestContext) -> Rendered:
         """Render one subscriber's digest."""
@@ -109,7 +118,8 @@ class Renderer:
         subject_t, text_t, html_t = self._templates["digest"]
         subject = data["subject"] = _one_line(subject_t.render(data))
         data["preheader"] = cards.preheader(shown, misses)
-        return Rendered(subject, text_t.render(data), self._fit(html_t, data))
+        text = text_t.render(data, rows=[(self._paper_text(c.paper), c) for c in shown or misses])
+        return Rendered(subject, text, self._fit(html_t, data))
 
     def message(self, kind: str, **context: Any) -> Rendered:
         """Render a transactional message: "confirm" (confirm_url) or "manage-link" (manage_url)."""
@@ -124,16 +134,18 @@ class Renderer:
 
     def _fit(self, template: Template, data: dict[str, Any]) -> str:
         """Render the HTML, shedding abstracts and then papers until it fits HTML_LIMIT."""
-        count = len(data["cards"])
-        full, shown = min(count, FULL_CARDS), count
+        shown: list[cards.Card] = data["cards"]
+        full, kept = min(len(shown), FULL_CARDS), len(shown)
+        misses = [(self._paper_html(c.paper, True), c) for c in data["misses"]]
         while True:
-            html = _ascii(template.render(data, full_cards=full, shown=shown))
-            if len(html) <= HTML_LIMIT or shown <= 1:
+            rows = [(self._paper_html(c.paper, i < full), c) for i, c in enumerate(shown[:kept])]
+            html = _ascii(template.render(data, rows=rows + misses, hidden=len(shown) - kept))
+            if len(html) <= HTML_LIMIT or kept <= 1:
                 return html
             if full > 0:
                 full //= 2
             else:
-                shown = shown * 3 // 4
+                kept = kept * 3 // 4
 
 
 def _one_line(text: str) -> str:

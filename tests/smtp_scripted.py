@@ -59,12 +59,19 @@ class ScriptedHandler(OutboxHandler):
             return Script()
         return script
 
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        with self.lock:
+            self.peers.add(session.peer)
+        return responses
+
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Envelope, address: str, options: list[str]
     ) -> str:
         with self.lock:
             self.attempts[address.lower()] += 1
-            self.peers.add(session.peer)
         reply = self._for(address).rcpt
         if reply.startswith("2"):
             envelope.rcpt_tos.append(address)
