@@ -13,7 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from digest.cli import cli
-from digest.config import load_settings
+from digest.config import Settings, load_settings
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 GUIDE = DEPLOY.parent / "docs" / "operations.md"
@@ -125,6 +125,18 @@ def test_the_env_example_loads_into_settings(monkeypatch):
     assert settings.smtp_security == "starttls"
     assert settings.mail_from == "Daily papers <digest@example.org>"
     assert settings.database_url.startswith("postgresql+psycopg://")
+
+
+def test_every_digest_variable_in_the_deploy_files_and_guide_is_a_setting():
+    known = {f"DIGEST_{name.upper()}" for name in Settings.model_fields}
+    known |= {f"{key}_FILE" for key in known}
+    texts = [(DEPLOY / name).read_text() for name in ("compose.yaml", "digest.env.example")]
+    texts.append(GUIDE.read_text())
+
+    used = {key for text in texts for key in re.findall(r"\b(DIGEST_[A-Z_]*[A-Z])\b", text)}
+
+    assert used, "no DIGEST_ variables found"
+    assert used <= known, sorted(used - known)
 
 
 @pytest.mark.parametrize("unit", UNITS)
