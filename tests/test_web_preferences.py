@@ -27,6 +27,7 @@ def form(client, path, **fields):
         "timezone": "UTC",
         "max_papers": "10",
         "trending_weight": "0.2",
+        "category_mode": "boost",
     }
     return data | fields
 
@@ -63,6 +64,7 @@ def test_saving_changes_every_field(app, client):
         timezone="America/Chicago",
         max_papers="5",
         trending_weight="0.6",
+        category_mode="filter",
     )
     data["categories"] = ["cs.LG", "q-bio.BM"]
     answer = client.post(path, data=data)
@@ -76,7 +78,7 @@ def test_saving_changes_every_field(app, client):
     }
     assert (fresh.cadence, fresh.weekday, fresh.send_time) == ("weekly", 4, "18:30")
     assert (fresh.timezone, fresh.max_papers, fresh.trending_weight) == ("America/Chicago", 5, 0.6)
-    assert liked == ["2611.00002"]
+    assert liked == ["2611.00002"] and fresh.category_mode == "filter"
     assert "Saved." in client.get(answer.headers["Location"]).get_data(as_text=True)
 
 

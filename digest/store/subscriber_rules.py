@@ -11,6 +11,7 @@ KINDS = ("keyword", "category", "author", "exclude")
 MAX_INTERESTS = 200
 MAX_INTEREST_LENGTH = 100
 CADENCES = ("daily", "weekly")
+CATEGORY_MODES = ("boost", "filter")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _SPLIT = re.compile(r"[,\n;]+")
@@ -92,6 +93,14 @@ def _cadence(value: Any) -> str:
     return str(value)
 
 
+def _category_mode(value: Any) -> str:
+    if value not in CATEGORY_MODES:
+        raise SubscriberError(
+            "Choose whether categories boost papers or filter them.", "category_mode"
+        )
+    return str(value)
+
+
 def _number(field: str, low: float, high: float, kind: type) -> Callable[[Any], Any]:
     def check(value: Any) -> Any:
         try:
@@ -109,6 +118,7 @@ CHECKS: dict[str, Callable[[Any], Any]] = {
     "timezone": _timezone,
     "send_time": _send_time,
     "cadence": _cadence,
+    "category_mode": _category_mode,
     "weekday": parse_weekday,
     "max_papers": _number("max_papers", 1, 50, int),
     "trending_weight": _number("trending_weight", 0, 1, float),

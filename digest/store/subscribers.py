@@ -237,6 +237,7 @@ def settings_of(sub: Subscriber) -> dict[str, Any]:
         "max_papers": sub.max_papers,
         "min_score": sub.min_score,
         "trending_weight": sub.trending_weight,
+        "category_mode": sub.category_mode,
     }
 
 

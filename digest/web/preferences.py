@@ -21,7 +21,15 @@ bp = Blueprint("preferences", __name__, url_prefix="/preferences")
 
 PURPOSES = ("preferences", "manage")
 LIST_FIELDS = {"keywords": "keyword", "authors": "author", "exclude": "exclude"}
-SETTING_FIELDS = ("timezone", "send_time", "cadence", "weekday", "max_papers", "trending_weight")
+SETTING_FIELDS = (
+    "timezone",
+    "send_time",
+    "cadence",
+    "weekday",
+    "max_papers",
+    "trending_weight",
+    "category_mode",
+)
 
 
 class FormErrors(Exception):
@@ -112,7 +120,7 @@ def _overlay(
         "authors": interests["author"],
         "exclude": interests["exclude"],
     }
-    for key in ("max_papers", "trending_weight"):
+    for key in ("max_papers", "trending_weight", "category_mode"):
         if key in values:
             changes[key] = values[key]
     return profile_with(sub, session, changes)
