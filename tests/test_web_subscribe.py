@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +10,9 @@ import test_web_support as web
 import time_machine
 
 from digest import db
+from digest.outbox import OutboxServer, free_port
 from digest.store import subscribers as store
+from digest.web import create_app
 
 app, client = web.app, web.client  # fixtures
 csrf, link_in, mails, subscribe = web.csrf, web.link_in, web.mails, web.subscribe
@@ -173,3 +176,16 @@ def test_a_confirm_link_of_a_deleted_subscriber_no_longer_works(app, client, smt
         store.delete_subscriber(session, gina, datetime.now(UTC))
     answer = client.post(path, data={"csrf_token": csrf(client, "/")})
     assert answer.status_code == 410 and "no longer works" in answer.get_data(as_text=True)
+
+
+def test_a_confirmation_waits_for_an_smtp_server_that_was_down(settings, engine):
+    port = free_port()
+    down = settings.model_copy(update={"smtp_port": port})
+    app = create_app(down, engine=engine)
+    app.extensions["digest"].mail.retry_seconds = 0.2
+    client = app.test_client()
+    assert subscribe(client, "hank@example.org").status_code == 200
+    time.sleep(0.3)  # the first attempt finds nobody listening
+    with OutboxServer(port=port) as late:
+        assert app.extensions["digest"].mail.flush(timeout=10)
+        assert [m.recipients for m in late.received] == [["hank@example.org"]]

@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from digest.config import Settings
 
 log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 4
+RETRY_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Outgoing:
     to: str
     context: dict[str, Any] = field(default_factory=dict)
     ref: int | None = None  # the subscriber id, for the log line
+    attempt: int = 0
 
 
 class MailQueue:
@@ -36,6 +40,7 @@ class MailQueue:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._renderer: Any = None
+        self.retry_seconds = RETRY_SECONDS
 
     def put(self, item: Outgoing) -> None:
         """Queue an email; returns at once."""
@@ -56,32 +61,58 @@ class MailQueue:
 
     def _run(self) -> None:
         while True:
-            batch = [self._queue.get()]
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            batch = self._take()
             try:
-                self._send(batch)
-            except Exception:  # the thread must outlive a bad batch or an SMTP outage
-                log.exception("could not send %d queued email(s); they are dropped", len(batch))
+                self._retry_later(self._send(batch))
             finally:
                 for _ in batch:
                     self._queue.task_done()
 
-    def _send(self, batch: list[Outgoing]) -> None:
-        from digest.mailer import Mailer, build_message
+    def _take(self) -> list[Outgoing]:
+        batch = [self._queue.get()]
+        while True:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                return batch
 
-        renderer = self._get_renderer()
-        with Mailer(self.settings) as mailer:
-            for item in batch:
-                rendered = renderer.message(item.kind, **item.context)
-                message = build_message(
-                    rendered, to=item.to, settings=self.settings, unsubscribe_url=None
-                )
-                result = mailer.send(message)
-                log.info("sent %s email to subscriber %s: %s", item.kind, item.ref, result)
+    def _send(self, batch: list[Outgoing]) -> list[Outgoing]:
+        """Send over one connection; return what to try again (never what was sent)."""
+        from digest.mailer import Mailer
+
+        remaining, again = list(batch), []
+        try:
+            with Mailer(self.settings) as mailer:
+                while remaining:
+                    item = remaining[0]
+                    result = mailer.send(self._message(item))
+                    remaining.pop(0)
+                    log.info("%s email to subscriber %s: %s", item.kind, item.ref, result.outcome)
+                    if result.outcome == "retry":
+                        again.append(item)
+        except Exception:  # the thread must outlive an SMTP outage or a bad message
+            log.exception("could not send %d queued email(s)", len(remaining))
+            again += remaining
+        return again
+
+    def _message(self, item: Outgoing) -> Any:
+        from digest.mailer import build_message
+
+        rendered = self._get_renderer().message(item.kind, **item.context)
+        return build_message(rendered, to=item.to, settings=self.settings, unsubscribe_url=None)
+
+    def _retry_later(self, items: list[Outgoing]) -> None:
+        """Queue temporary failures again after a pause (the pause holds this thread only)."""
+        keep = []
+        for item in (replace(item, attempt=item.attempt + 1) for item in items):
+            if item.attempt < MAX_ATTEMPTS:
+                keep.append(item)
+            else:
+                log.warning("giving up on a %s email to subscriber %s", item.kind, item.ref)
+        if keep:
+            time.sleep(self.retry_seconds * keep[0].attempt)
+        for item in keep:
+            self._queue.put(item)
 
     def _get_renderer(self) -> Any:
         if self._renderer is None:
