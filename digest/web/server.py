@@ -24,13 +24,20 @@ class GunicornServer(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        for key, value in {**self.options, "worker_exit": self._drain}.items():
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
         from digest.web import create_app
 
-        return create_app(self.settings, dev=self.dev)
+        self.app = create_app(self.settings, dev=self.dev)
+        return self.app
+
+    def _drain(self, _server: Any, _worker: Any) -> None:
+        """Let a stopping worker send the confirmation emails it has queued."""
+        app = getattr(self, "app", None)
+        if app is not None:
+            app.extensions["digest"].mail.flush(timeout=10)
 
 
 def gunicorn_options(settings: Settings, host: str, port: int, **extra: Any) -> dict[str, Any]:
