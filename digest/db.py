@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -56,14 +57,20 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` with Alembic, on the given engine."""
-    from alembic import command
-    from alembic.config import Config
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(logging.WARNING)  # it narrates every plugin at INFO on each start
+    try:
+        from alembic import command
+        from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        alembic_log.setLevel(level)
 
 
 @lru_cache(maxsize=8)

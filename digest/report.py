@@ -30,7 +30,12 @@ def print_tick(report: TickReport) -> None:
 def print_demo(result: Any) -> None:
     """Per subscriber: which papers were sent, and why."""
     for file in result.ingested:
-        what = f"{file.format}: {file.counts}" if file.ok else f"error: {file.error}"
+        counts = file.counts
+        what = (
+            f"{file.format}: {counts.new} new, {counts.updated} updated, {counts.unchanged} same"
+            if file.ok and counts
+            else f"error: {file.error}"
+        )
         console.print(f"[dim]ingested {file.path.name} ({what})")
     for email, items in result.report.picks.items():
         table = Table(title=email, title_justify="left", show_lines=False, expand=True)
