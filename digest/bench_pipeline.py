@@ -128,7 +128,7 @@ def _papers(count: int) -> list[PaperIn]:
     out = []
     for n in range(count):
         paper = base[n % len(base)]
-        copy = PaperIn(**{f: getattr(paper, f) for f in paper.__slots__})  # type: ignore[attr-defined]
+        copy = PaperIn(**{f: getattr(paper, f) for f in paper.__slots__})
         copy.id = f"2503.{n:05d}"
         out.append(copy)
     return out

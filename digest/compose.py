@@ -28,7 +28,8 @@ def digest_context(
     """Build the template context for one edition; papers missing from `papers` are dropped."""
     sid, version = subscriber.id, subscriber.token_version
     feedback = links.feedback_token(sid, version)
-    picked, near = [], []
+    picked: list[DigestItem] = []
+    near: list[DigestItem] = []
     for item in items:
         paper = papers.get(item["id"])
         if paper is None:

@@ -55,7 +55,7 @@ class OutboxHandler:
         path = write_outbox(self.directory, message, raw) if self.directory else None
         with self.lock:
             self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), message, path)
+                Received(envelope.mail_from or "", list(envelope.rcpt_tos), message, path)
             )
         return "250 OK: queued"
 

@@ -107,10 +107,9 @@ def _add_jobs(scheduler: Any, settings: Settings) -> None:
         coalesce=True,
     )
     scheduler.add_job(
-        pipeline.safe_tick,
+        pipeline.Ticker(settings),
         "interval",
         minutes=settings.tick_minutes,
-        args=[settings],
         id="tick",
         next_run_time=now,
         max_instances=1,

@@ -167,7 +167,7 @@ def reclaim_abandoned(
         .values(state="retry", claimed_by=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def sending_workers(session: Session) -> list[str]:
