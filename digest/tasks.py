@@ -103,6 +103,12 @@ def run_worker(settings: Settings, *, concurrency: int, visibility_timeout: int)
 
     Logging is already set up from the settings; Celery leaves the root logger alone.
     """
+    if settings.executor != "celery":
+        log.warning(
+            'executor is "%s": ticks send from the scheduler and this worker gets no batches; '
+            'set executor = "celery" everywhere to fan out',
+            settings.executor,
+        )
     app = make_celery(settings, visibility_timeout=visibility_timeout)
     app.worker_main(
         [
