@@ -11,6 +11,7 @@ Routes, all on one screen:
   /d/<token>              this digest in the browser           links.view
   /account/<token>        export my data, delete me            account.*
   /healthz, /dev/inbox    operators and development            health.*
+  /metrics                Prometheus text from the database    metrics.metrics
 """
 
 from __future__ import annotations
