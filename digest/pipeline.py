@@ -102,12 +102,12 @@ def _stages(
     with _timed(report, "reclaim"):
         report.reclaimed = reclaim_abandoned(factory)
     with _timed(report, "select_score"), db.session_scope(factory) as session:
-        _select_and_score(settings, session, report)
+        select_and_score(settings, session, report)
     with _timed(report, "send"):
         _send_pending(settings, factory, report)
 
 
-def _select_and_score(settings: Settings, session: Session, report: TickReport) -> None:
+def select_and_score(settings: Settings, session: Session, report: TickReport) -> None:
     due = schedule.due_subscribers(delivery_store.active_subscribers(session), report.now)
     due, report.waiting_for_sources = _ready_only(settings, session, due, report.now)
     stats = editions.queue_editions(session, due, report.now)

@@ -28,16 +28,36 @@ PAPERS = [
     )
     for n, (title, abstract, category, upvotes) in enumerate(
         [
-            ("Denoising diffusion models for image synthesis",
-             "We train diffusion models that generate images by denoising.", "cs.CV", 40),
-            ("Faster sampling for diffusion models",
-             "A sampler for score-based diffusion models with fewer steps.", "cs.LG", 12),
-            ("Policy optimization in reinforcement learning",
-             "Reinforcement learning agents learn a policy with proximal updates.", "cs.LG", None),
-            ("Offline reinforcement learning without data",
-             "Offline reinforcement learning fine-tuning needs no retained data.", "cs.LG", 3),
-            ("Speech recognition with small transformers",
-             "Automatic speech recognition for low resource languages.", "cs.CL", None),
+            (
+                "Denoising diffusion models for image synthesis",
+                "We train diffusion models that generate images by denoising.",
+                "cs.CV",
+                40,
+            ),
+            (
+                "Faster sampling for diffusion models",
+                "A sampler for score-based diffusion models with fewer steps.",
+                "cs.LG",
+                12,
+            ),
+            (
+                "Policy optimization in reinforcement learning",
+                "Reinforcement learning agents learn a policy with proximal updates.",
+                "cs.LG",
+                None,
+            ),
+            (
+                "Offline reinforcement learning without data",
+                "Offline reinforcement learning fine-tuning needs no retained data.",
+                "cs.LG",
+                3,
+            ),
+            (
+                "Speech recognition with small transformers",
+                "Automatic speech recognition for low resource languages.",
+                "cs.CL",
+                None,
+            ),
             ("Graph coloring bounds", "We prove bounds for sparse graphs.", "math.CO", None),
         ]
     )
@@ -55,8 +75,14 @@ def day(sessions, settings):
             ("carol@example.org", ["sheep herding dogs"]),
         ]:
             subscriber_store.create_subscriber(
-                session, email, settings=settings, now=NOW, keywords=keywords,
-                send_time="08:00", timezone="UTC", confirmed=True,
+                session,
+                email,
+                settings=settings,
+                now=NOW,
+                keywords=keywords,
+                send_time="08:00",
+                timezone="UTC",
+                confirmed=True,
             )
     return sessions
 
@@ -132,3 +158,19 @@ def test_the_scheduler_backs_off_while_the_smtp_server_is_down(settings, day, sm
     while ticker.skip:
         ticker()
     assert ticker() is True and ticker.failures == 0
+
+
+def test_send_dry_run_renders_the_queue_into_the_outbox_and_sends_nothing(settings, day, smtp):
+    from digest.delivery import dry_run
+    from digest.pipeline import TickReport, select_and_score
+
+    with db.session_scope(day) as session:
+        select_and_score(settings, session, TickReport(run_id=0, now=NOW))
+    with db.session_scope(day) as session:
+        ids = [d.id for d in session.query(Delivery)]
+    paths = dry_run(settings, ids, sessions=day)
+    assert len(paths) == 3 and all(p.exists() for p in paths)
+    assert all(p.with_suffix(".html").exists() for p in paths)
+    assert smtp.received == []
+    with db.session_scope(day) as session:
+        assert {d.state for d in session.query(Delivery)} == {"queued"}
