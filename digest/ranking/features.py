@@ -16,13 +16,17 @@ from sklearn.preprocessing import normalize
 _TOKEN = re.compile(r"(?u)\b\w[\w\-]*\w\b|\b\w\b")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
 LSA_DIMS = 150
+LSA_TERMS = 20_000
 MIN_PAPERS_FOR_CENTROID = 20
 LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the LSA cosine in every similarity
 
 
 def normalize_text(text: str) -> str:
     """Lowercase and strip accents so 'Schrödinger' and 'schrodinger' meet."""
-    text = unicodedata.normalize("NFKD", text or "")
+    text = text or ""
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
@@ -46,12 +50,9 @@ def analyze(text: str) -> list[str]:
 
 
 def paper_text(paper: Any) -> str:
-    """The text a paper is known by: its title twice (titles are dense), abstract, comment.
-
-    The arXiv comment often names the venue ("Accepted at ICRA 2026"), a strong topical hint.
-    """
+    """The text a paper is known by: its title twice (titles are dense), then its abstract."""
     title = paper.title or ""
-    return f"{title}. {title}. {paper.abstract or ''} {getattr(paper, 'comment', None) or ''}"
+    return f"{title}. {title}. {paper.abstract or ''}"
 
 
 class Features:
@@ -67,10 +68,12 @@ class Features:
         except ValueError:  # no words at all (empty or punctuation-only texts)
             self.vectorizer = TfidfVectorizer(analyzer=lambda _t: ["<empty>"])
             self.tfidf = self.vectorizer.fit_transform(texts).astype(np.float32).tocsr()
+        self.vocabulary: dict[str, int] = self.vectorizer.vocabulary_
         self.lsa_model = _fit_svd(self.tfidf)
         self.lsa = self._project(self.tfidf)
         self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
         self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
+        self.all_to_pool = self.sims_to_pool(self.tfidf, self.lsa)  # known papers x candidates
         self.centrality = self._centrality()
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -92,6 +95,20 @@ class Features:
         lexical = (tfidf @ self.pool_tfidf_t).toarray()
         return LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * (lsa @ self.pool_lsa_t)
 
+    def contains_all(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts x candidates: True where the paper has every known word of the text."""
+        words = [
+            sorted({self.vocabulary.get(t, -1) for t in tokens(text)} - {-1}) for text in texts
+        ]
+        rows = np.repeat(np.arange(len(texts)), [len(w) for w in words])
+        cols = np.fromiter((c for w in words for c in w), int, count=rows.size)
+        query = sp.csr_matrix(
+            (np.ones(rows.size, np.float32), (rows, cols)), shape=(len(texts), self.tfidf.shape[1])
+        )
+        present = (query @ (self.pool_tfidf_t > 0).astype(np.float32)).toarray()
+        needed = np.array([len(w) for w in words], np.float32)[:, None]
+        return (present >= needed) & (needed > 0)
+
     def _centrality(self) -> np.ndarray:
         """Each candidate's similarity to the centroid of all known papers: how typical it is."""
         if self.tfidf.shape[0] < MIN_PAPERS_FOR_CENTROID:  # a handful of papers has no "typical"
@@ -109,7 +126,10 @@ class _Lsa:
     """TruncatedSVD over the terms shared by two papers or more (the rest cannot co-occur)."""
 
     def __init__(self, tfidf: sp.csr_matrix, dims: int) -> None:
-        shared = np.flatnonzero(np.diff(tfidf.tocsc().indptr) >= 2)
+        df = np.diff(tfidf.tocsc().indptr)
+        shared = np.flatnonzero(df >= 2)
+        if shared.size > LSA_TERMS:  # the most frequent shared terms carry the co-occurrences
+            shared = np.sort(shared[np.argsort(-df[shared], kind="stable")[:LSA_TERMS]])
         self.columns = shared if shared.size > dims else np.arange(tfidf.shape[1])
         self.svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=4, random_state=0)
         self.svd.fit(tfidf[:, self.columns])

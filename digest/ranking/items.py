@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 from digest.ranking.features import Features
 
 FEEDBACK_DEPTH = 10  # papers folded into a query
-KEYWORD_FEEDBACK = 0.7  # share of the expanded query that comes from feedback papers
+KEYWORD_FEEDBACK = 0.8  # share of the expanded query that comes from feedback papers
 PAPER_FEEDBACK = 0.3
 KEYWORD_GENERIC = 0.5  # Rocchio negative: how much of the corpus centroid each query loses
 PAPER_GENERIC = 0.5
@@ -36,6 +35,7 @@ class Items:
         self.labels: list[str] = []
         self.pending: list[tuple[str, str]] = []
         self.sims = np.zeros((0, features.n_pool), np.float32)
+        self.literal = np.zeros((0, features.n_pool), bool)  # the paper contains the keyword
 
     def keyword(self, text: str) -> int:
         """Column of a keyword item, registering it if new."""
@@ -58,8 +58,10 @@ class Items:
         if not self.pending:
             return
         pending, self.pending = self.pending, []
-        blocks = [self._similarities(pending[i : i + BATCH]) for i in range(0, len(pending), BATCH)]
-        self.sims = np.vstack([self.sims, *blocks])
+        for start in range(0, len(pending), BATCH):
+            sims, literal = self._similarities(pending[start : start + BATCH])
+            self.sims = np.vstack([self.sims, sims])
+            self.literal = np.vstack([self.literal, literal])
 
     def _item(self, kind: str, key: str, label: str) -> int:
         found = self.index.get((kind, key))
@@ -69,38 +71,39 @@ class Items:
             self.pending.append((kind, key))
         return found
 
-    def _similarities(self, batch: list[tuple[str, str]]) -> np.ndarray:
+    def _similarities(self, batch: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
         words = [key for kind, key in batch if kind == "keyword"]
         rows = np.array([self.row_of[key] for kind, key in batch if kind == "paper"], dtype=int)
-        out = np.zeros((len(batch), self.features.n_pool), np.float32)
+        sims = np.zeros((len(batch), self.features.n_pool), np.float32)
+        literal = np.zeros(sims.shape, bool)
         is_word = np.array([kind == "keyword" for kind, _ in batch])
         generic = self.features.centrality
         if words:
-            found = expand(self.features, *self.features.vectorize(words), KEYWORD_FEEDBACK)
-            out[is_word] = found - KEYWORD_GENERIC * generic
+            tfidf, lsa = self.features.vectorize(words)
+            sims[is_word] = expand(self.features, tfidf, lsa, KEYWORD_FEEDBACK) - (
+                KEYWORD_GENERIC * generic
+            )
+            literal[is_word] = self.features.contains_all(words)
         if rows.size:
             found = expand(self.features, *self.features.rows(rows), PAPER_FEEDBACK)
-            out[~is_word] = found - PAPER_GENERIC * generic
-        return out
+            sims[~is_word] = found - PAPER_GENERIC * generic
+        return sims, literal
 
 
 def expand(features: Features, tfidf: sp.csr_matrix, lsa: np.ndarray, share: float) -> np.ndarray:
-    """Similarity to the pool of queries moved toward their closest known papers (Rocchio)."""
+    """Similarity to the pool of queries moved toward their closest known papers (Rocchio).
+
+    Done in score space: a candidate's similarity to the feedback papers is read from the
+    precomputed paper-to-candidate matrix, so no expanded query vector is ever built.
+    """
     first = features.sims_to_all(tfidf, lsa)
-    depth = min(FEEDBACK_DEPTH, first.shape[1])
+    depth = min(FEEDBACK_DEPTH, max(1, first.shape[1] // 20))  # a tiny corpus has no neighbours
     top = np.argpartition(-first, depth - 1, axis=1)[:, :depth]
     weights = np.clip(np.take_along_axis(first, top, axis=1), 0.0, None)
+    total = weights.sum(axis=1, keepdims=True)
+    found = total[:, 0] > 0  # a query with no known word has nothing to expand from
+    weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
     rows = np.repeat(np.arange(first.shape[0]), depth)
     chosen = sp.csr_matrix((weights.ravel(), (rows, top.ravel())), shape=first.shape)
-    found = weights.sum(axis=1) > 0  # a query with no known word has nothing to expand from
     mix = np.where(found, share, 0.0).astype(np.float32)[:, None]
-    new_tfidf = _blend(tfidf, chosen @ features.tfidf, mix)
-    new_lsa = (1 - mix) * normalize(lsa) + mix * normalize(chosen @ features.lsa)
-    return features.sims_to_pool(new_tfidf, normalize(new_lsa))
-
-
-def _blend(query: sp.csr_matrix, feedback: sp.csr_matrix, mix: np.ndarray) -> sp.csr_matrix:
-    """Row-wise (1 - mix) * query + mix * feedback, all L2-normalized."""
-    keep = sp.diags((1 - mix).ravel())
-    add = sp.diags(mix.ravel())
-    return normalize(keep @ normalize(query) + add @ normalize(feedback)).tocsr()
+    return (1 - mix) * first[:, : features.n_pool] + mix * (chosen @ features.all_to_pool)

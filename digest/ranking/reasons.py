@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,10 +13,12 @@ if TYPE_CHECKING:
     from digest.ranking import Profile, Ranked
     from digest.ranking.score import Scorer
 
-KEYWORD_REASON = 0.08  # item similarity at which a keyword is said to match
-LIKED_REASON = 0.15
-MAX_KEYWORDS = 3
+KEYWORD_REASON = 0.05  # item similarity at which a keyword is said to relate to a paper
+LIKED_REASON = 0.1
+MAX_KEYWORDS = 3  # named in one reason
+MAX_KEYWORD_BITS = 62  # keywords of one profile that can be named at all
 TITLE_CHARS = 70
+NEAR_MISS = "near miss: little in common with your interests"
 
 
 class Explainer:
@@ -26,6 +28,9 @@ class Explainer:
         self.scorer = scorer
         self.cache: dict[Any, str] = {}
         self.popular = [_upvotes(p.upvotes) for p in scorer.papers]
+        # reasons of papers with nothing personal to say, built once per paper
+        self.plain = [(NEAR_MISS, *filter(None, [up])) for up in self.popular]
+        self.trending = [("trending today", up) if up else ("new today",) for up in self.popular]
 
     def results(
         self,
@@ -35,85 +40,113 @@ class Explainer:
         k: list[int],
         score: np.ndarray,
         relevance: np.ndarray,
-        followed: np.ndarray,
+        marks: tuple[np.ndarray, np.ndarray],
     ) -> list[list[Ranked]]:
-        """One ranked list per profile, best first, with reasons and the min-score verdict."""
+        """One ranked list per profile, best first, with reasons and the min-score verdict.
+
+        `marks` are (followed author, category match) as profiles x papers booleans. Everything
+        per paper is gathered as arrays first; the loop only assembles cached strings.
+        """
         from digest.ranking import Ranked
 
-        sims, out = self.scorer.items.sims, []
+        cols = np.where(picks >= 0, picks, 0)
+        counts = np.minimum((picks >= 0).sum(axis=1), k).tolist()
+        scores, rels = (
+            np.round(np.take_along_axis(a, cols, 1).astype(float), 4).tolist()
+            for a in (score, relevance)
+        )
+        followed, in_category = (np.take_along_axis(a, cols, axis=1) for a in marks)
+        matched, related = self._keyword_bits(rows.keyword_items, cols)
+        closest = self._closest_liked(rows.liked_items, cols)
+        has = followed | in_category | (matched > 0) | (related > 0) | (closest >= 0)
+        flags = [a.tolist() for a in (followed, matched, related, closest, in_category)]
+        keys, personal, has, cols = (
+            self.scorer.keys,
+            rows.personal.tolist(),
+            has.tolist(),
+            cols.tolist(),
+        )
+        out = []
         for row, profile in enumerate(profiles):
-            cols = picks[row, : k[row]]
-            cols = cols[cols >= 0]
-            kw, liked = rows.keyword_items[row], rows.liked_items[row]
-            kw_sims = sims[np.ix_(kw, cols)] if kw else None
-            liked_sims = sims[np.ix_(liked, cols)] if liked else None
+            plain = self.plain if personal[row] else self.trending
             ranked = []
-            for j, col in enumerate(cols.tolist()):
-                why = self._why(
-                    profile,
-                    rows.personal[row],
-                    col,
-                    followed[row, col],
-                    kw,
-                    kw_sims[:, j] if kw else None,
-                    liked,
-                    liked_sims[:, j] if liked else None,
+            for j in range(counts[row]):
+                col = cols[row][j]
+                why = (
+                    self._why(profile, rows, row, j, col, flags)
+                    if has[row][j]
+                    else list(plain[col])
                 )
-                rel = float(relevance[row, col])
-                keep = bool(followed[row, col]) or (rows.personal[row] and rel >= profile.min_score)
-                ranked.append(
-                    Ranked(
-                        self.scorer.keys[col],
-                        round(float(score[row, col]), 4),
-                        round(rel, 4),
-                        why,
-                        keep or not rows.personal[row],
-                    )
-                )
+                keep = not personal[row] or flags[0][row][j] or rels[row][j] >= profile.min_score
+                ranked.append(Ranked(keys[col], scores[row][j], rels[row][j], why, keep))
             out.append(ranked)
         return out
 
     def _why(
-        self,
-        profile: Profile,
-        personal: bool,
-        col: int,
-        followed: float,
-        kw: list[int],
-        kw_sims: np.ndarray | None,
-        liked: list[int],
-        liked_sims: np.ndarray | None,
+        self, profile: Profile, rows: ProfileRows, row: int, j: int, col: int, flags: list[Any]
     ) -> list[str]:
-        why: list[str] = []
-        if followed:
-            why.append(self._author(profile, col))
-        if kw_sims is not None:
-            order = np.argsort(-kw_sims)[:MAX_KEYWORDS]
-            hits = tuple(kw[i] for i in order if kw_sims[i] >= KEYWORD_REASON)
-            if hits:
-                why.append(
-                    self._text(
-                        ("kw", hits),
-                        lambda: "matches: " + ", ".join(self.scorer.items.labels[i] for i in hits),
-                    )
-                )
-        if liked_sims is not None and liked_sims.max() >= LIKED_REASON:
-            item = liked[int(liked_sims.argmax())]
-            why.append(
-                self._text(
-                    ("liked", item),
-                    lambda: "close to a paper you liked: " + _short(self.scorer.items.labels[item]),
-                )
-            )
-        if profile.categories and not why:
+        """The reasons of one picked paper that has something personal to say."""
+        followed, matched, related, closest, in_category = (f[row][j] for f in flags)
+        kwt = tuple(rows.keyword_items[row])
+        why = [self._author(profile, col)] if followed else []
+        if matched:
+            why.append(self._keyword_text("matches: ", kwt, matched))
+        if related:
+            why.append(self._keyword_text("related to: ", kwt, related))
+        if closest >= 0:
+            why.append(self._liked(closest))
+        if in_category:
             why.extend(self._categories(profile, col))
+        if not rows.personal[row]:
+            why.append("trending today" if self.popular[col] else "new today")
         if self.popular[col]:
             why.append(self.popular[col])
-        if not why:
-            why.append("new today" if not personal else "related to your interests")
         return why
 
-    def _text(self, key: Any, make: Any) -> str:
+    def _keyword_bits(self, items: list[list[int]], cols: np.ndarray) -> tuple[Any, Any]:
+        """Bit i set where the profile's keyword i is contained in / close to the picked paper."""
+        prof, item, bit = _pairs(items, MAX_KEYWORD_BITS)
+        shape = cols.shape
+        if not item.size:
+            return np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+        picked = cols[prof]
+        near = self.scorer.items.sims[item[:, None], picked] >= KEYWORD_REASON
+        literal = self.scorer.items.literal[item[:, None], picked]
+        bits = (np.int64(1) << bit.astype(np.int64))[:, None]
+        return (
+            _sum_by(prof, np.where(near & literal, bits, 0), shape),
+            _sum_by(prof, np.where(near & ~literal, bits, 0), shape),
+        )
+
+    def _closest_liked(self, items: list[list[int]], cols: np.ndarray) -> np.ndarray:
+        """The liked item closest to each picked paper, -1 where none is close enough."""
+        prof, item, _ = _pairs(items, None)
+        best_item = np.full(cols.shape, -1)
+        if not item.size:
+            return best_item
+        sims = self.scorer.items.sims[item[:, None], cols[prof]]
+        best = np.full(cols.shape, -np.inf, np.float32)
+        np.maximum.at(best, prof, sims)
+        win_pair, win_slot = np.nonzero((sims >= best[prof]) & (sims >= LIKED_REASON))
+        best_item[prof[win_pair], win_slot] = item[win_pair]
+        return best_item
+
+    def _keyword_text(self, label: str, kwt: tuple[int, ...], bits: int) -> str:
+        key = (label, kwt, bits)
+        text = self.cache.get(key)
+        if text is None:
+            chosen = [kwt[i] for i in range(min(len(kwt), MAX_KEYWORD_BITS)) if bits >> i & 1]
+            text = self.cache[key] = label + self._join(tuple(chosen[:MAX_KEYWORDS]))
+        return text
+
+    def _liked(self, item: int) -> str:
+        title = _short(self.scorer.items.labels[item])
+        return self._text(("liked", item), lambda: f"close to a paper you liked: {title}")
+
+    def _join(self, items: tuple[int, ...]) -> str:
+        return ", ".join(self.scorer.items.labels[i] for i in items)
+
+    def _text(self, key: Any, make: Callable[[], str]) -> str:
         text = self.cache.get(key)
         if text is None:
             text = self.cache[key] = make()
@@ -131,7 +164,7 @@ class Explainer:
 
 
 def _upvotes(upvotes: int | None) -> str:
-    if not upvotes:
+    if not upvotes or upvotes < 0:
         return ""
     return "1 upvote" if upvotes == 1 else f"{upvotes} upvotes"
 
@@ -139,3 +172,21 @@ def _upvotes(upvotes: int | None) -> str:
 def _short(title: str) -> str:
     title = " ".join(title.split())
     return title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _pairs(items: list[list[int]], limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flatten per-profile item lists into (profile, item, position) arrays."""
+    lists = [row[:limit] for row in items]
+    counts = np.fromiter((len(x) for x in lists), int, count=len(lists))
+    prof = np.repeat(np.arange(len(lists)), counts)
+    item = np.fromiter((i for x in lists for i in x), int, count=int(counts.sum()))
+    position = np.arange(prof.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return prof, item, position
+
+
+def _sum_by(prof: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum rows of `values` per profile (`prof` is sorted), into a profiles x picks array."""
+    out = np.zeros(shape, np.int64)
+    starts = np.flatnonzero(np.r_[True, prof[1:] != prof[:-1]])
+    out[prof[starts]] = np.add.reduceat(values, starts, axis=0)
+    return out

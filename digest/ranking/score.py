@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from digest.ranking.features import Features, normalize_text, paper_text
 from digest.ranking.items import Items
@@ -44,12 +43,13 @@ class Scorer:
         self.features = Features([paper_text(p) for p in known], len(self.papers))
         self.items = Items(self.features, self.row_of, [p.title or p.id for p in known])
         self.trend = trending(self.papers, self.keys, now, upvote_velocity)
-        pool_rows = self.features.rows(np.arange(len(self.papers)))
-        self.paper_sims = self.features.sims_to_pool(*pool_rows)
+        self.paper_sims = self.features.all_to_pool[: len(self.papers)]
         self.by_author = _index(self.papers, lambda p: {author_key(a) for a in p.authors or ()})
         self.by_category = _index(self.papers, lambda p: {c.lower() for c in p.categories or ()})
         self.texts = [normalize_text(paper_text(p)) for p in self.papers]
         self.term_hits: dict[str, list[int]] = {}
+        self.col_of = {key: i for i, key in enumerate(self.keys)}
+        self.has_categories = np.array([bool(p.categories) for p in self.papers], bool)
         self.explainer = Explainer(self)
 
     def rank(
@@ -64,20 +64,17 @@ class Scorer:
         rows = profile_rows(profiles, items.keyword, items.paper, items.count)
         items.flush()
         relevance = self._relevance(rows)
-        categories = self._matrix(
-            profiles, lambda p: {c.lower() for c in p.categories}, self.by_category
-        )
-        relevance += CATEGORY_BOOST * categories.toarray()
-        followed = self._matrix(
-            profiles, lambda p: {author_key(a) for a in p.authors}, self.by_author
-        ).toarray()
+        categories = self._marks(profiles, "categories", self.by_category)
+        relevance += CATEGORY_BOOST * categories
+        followed = self._marks(profiles, "authors", self.by_author)
         weight = np.array([p.trending_weight for p in profiles], np.float32)
         weight = np.where(rows.personal, weight, 1.0)[:, None]
         score = (1 - weight) * relevance + weight * self.trend + FOLLOWED_BOOST * followed
         score[self._blocked(profiles, categories, exclude_ids)] = -np.inf
         k = [top_k if top_k is not None else p.max_papers for p in profiles]
         picks = mmr_select(score, self.paper_sims, max(k, default=0))
-        return self.explainer.results(profiles, rows, picks, k, score, relevance, followed)
+        marks = (followed, categories)
+        return self.explainer.results(profiles, rows, picks, k, score, relevance, marks)
 
     def _relevance(self, rows: ProfileRows) -> np.ndarray:
         """Each profile's weights times its items' similarities: one sparse-dense product."""
@@ -85,45 +82,50 @@ class Scorer:
             return np.zeros((rows.weights.shape[0], len(self.papers)), np.float32)
         return np.asarray(rows.weights @ self.items.sims, dtype=np.float32)
 
-    def _matrix(self, profiles: Sequence[Profile], keys_of: Any, index: dict[str, list[int]]):
-        """Sparse profiles x papers: 1 where a profile's key (author, category) is the paper's."""
-        entries = {
-            (row, col)
-            for row, p in enumerate(profiles)
-            for key in keys_of(p)
-            for col in index.get(key, ())
-        }
-        rows, cols = zip(*entries, strict=True) if entries else ((), ())
-        shape = (len(profiles), len(self.papers))
-        return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=shape)
+    def _marks(self, profiles: Sequence[Profile], field: str, index: dict[str, list[int]]):
+        """Profiles x papers: True where a followed author / chosen category is the paper's."""
+        marks = np.zeros((len(profiles), len(self.papers)), bool)
+        key_of = author_key if field == "authors" else str.lower
+        for row, profile in enumerate(profiles):
+            for value in getattr(profile, field):
+                marks[row, index.get(key_of(value), [])] = True
+        return marks
 
     def _blocked(
         self,
         profiles: Sequence[Profile],
-        categories: sp.csr_matrix,
+        categories: np.ndarray,
         exclude_ids: Sequence[Collection[str]] | None,
     ) -> np.ndarray:
         """Papers a profile must never get: excluded terms, category filter, already sent."""
         blocked = np.zeros((len(profiles), len(self.papers)), bool)
-        col_of = {key: i for i, key in enumerate(self.keys)}
-        has_categories = np.array([bool(p.categories) for p in self.papers])
         for row, profile in enumerate(profiles):
             for term in profile.exclude:
                 blocked[row, self._hits(term)] = True
             if profile.category_mode == "filter" and profile.categories:
-                blocked[row] |= has_categories & (categories[row].toarray()[0] == 0)
-            for paper_id in exclude_ids[row] if exclude_ids is not None else ():
-                col = col_of.get(paper_key(paper_id))
-                if col is not None:
-                    blocked[row, col] = True
+                blocked[row] |= self.has_categories & ~categories[row]
+            if exclude_ids is not None and exclude_ids[row]:
+                blocked[row, self._columns(exclude_ids[row])] = True
         return blocked
+
+    def _columns(self, paper_ids: Collection[str]) -> list[int]:
+        """Candidate columns of ids, whatever their version or source spelling."""
+        found = []
+        for paper_id in paper_ids:
+            col = self.col_of.get(paper_id)
+            if col is None:
+                col = self.col_of.get(paper_key(paper_id))
+            if col is not None:
+                found.append(col)
+        return found
 
     def _hits(self, term: str) -> list[int]:
         """Papers whose text contains the term as whole words (cached per call)."""
         found = self.term_hits.get(term)
         if found is None:
-            pattern = re.compile(rf"\b{re.escape(normalize_text(term).strip())}\b")
-            found = [i for i, text in enumerate(self.texts) if pattern.search(text)]
+            words = normalize_text(term).split()
+            pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b")
+            found = [i for i, text in enumerate(self.texts) if words and pattern.search(text)]
             self.term_hits[term] = found
         return found
 

@@ -60,25 +60,23 @@ def mmr_select(score: np.ndarray, paper_sims: np.ndarray, k: int) -> np.ndarray:
     `score` is profiles x papers with -inf for papers that may not be picked.
     """
     n, n_papers = score.shape
-    depth = min(n_papers, max(k * MMR_POOL, k))
-    if depth == 0 or k == 0:
+    depth = min(n_papers, k * MMR_POOL)
+    if depth == 0:
         return np.full((n, k), -1)
-    cand = (
-        np.argpartition(-score, depth - 1, axis=1)[:, :depth]
-        if depth < n_papers
-        else (np.broadcast_to(np.arange(n_papers), (n, n_papers)).copy())
-    )
-    cand_score = np.take_along_axis(score, cand, axis=1)
-    pair = paper_sims[cand[:, :, None], cand[:, None, :]]
-    available = np.isfinite(cand_score)
-    closest = np.zeros_like(cand_score)
+    if depth < n_papers:
+        cand = np.argpartition(-score, depth - 1, axis=1)[:, :depth]
+    else:
+        cand = np.broadcast_to(np.arange(n_papers), (n, n_papers))
+    value = MMR_LAMBDA * np.take_along_axis(score, cand, axis=1)  # -inf stays -inf
+    penalty = np.zeros(value.shape, np.float32)
     picks = np.full((n, k), -1)
-    rows = np.arange(n)
+    flat_sims, flat_cand = paper_sims.ravel(), cand.ravel()
+    at = np.arange(n) * depth  # flat offset of each row, so gathers are 1-D takes
     for slot in range(min(k, depth)):
-        value = np.where(available, MMR_LAMBDA * cand_score - (1 - MMR_LAMBDA) * closest, -np.inf)
-        best = value.argmax(axis=1)
-        ok = available[rows, best]
-        picks[:, slot] = np.where(ok, cand[rows, best], -1)
-        available[rows, best] = False
-        closest = np.maximum(closest, pair[rows, best])
+        best = at + np.argmax(value - penalty, axis=1)
+        chosen = flat_cand[best]
+        picks[:, slot] = np.where(np.isfinite(value.ravel()[best]), chosen, -1)
+        value.ravel()[best] = -np.inf
+        near = flat_sims.take(chosen[:, None] * n_papers + cand)
+        np.maximum(penalty, (1 - MMR_LAMBDA) * near, out=penalty)
     return picks
