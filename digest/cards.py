@@ -20,7 +20,7 @@ _SPACE = re.compile(r"\s")
 TITLE_LIMIT = 250
 SUBJECT_TITLE_LIMIT = 60
 ABSTRACT_LIMIT = 300
-AUTHORS_SHOWN = 3  # longer lists read "A, B, C, ... Z"
+AUTHORS_SHOWN = 3  # lists longer than AUTHORS_SHOWN + 2 read "A, B, C, … Z"
 CATEGORIES_SHOWN = 4
 REASONS_SHOWN = 3
 REASON_LIMIT = 120
@@ -113,7 +113,7 @@ def shorten(text: str, limit: int) -> str:
 def authors(names: tuple[str, ...]) -> str:
     """Shorten long author lists to the first few and the last (often the senior author)."""
     names = tuple(" ".join(name.split()) for name in names)
-    if len(names) <= AUTHORS_SHOWN + 1:
+    if len(names) <= AUTHORS_SHOWN + 2:  # hiding one name saves nothing
         return ", ".join(names)
     return ", ".join(names[:AUTHORS_SHOWN]) + ", … " + names[-1]
 

@@ -193,10 +193,12 @@ class Mailer:
         """Open, secure and authenticate a connection, or raise SmtpUnavailable."""
         s = self.settings
         context = ssl.create_default_context()
-        smtp = _SMTPSSL(context=context) if s.smtp_security == "ssl" else _SMTP()
+        smtp: _SMTP | None = None
         try:
-            smtp.timeout = s.smtp_timeout
-            smtp.connect(s.smtp_host, s.smtp_port)
+            if s.smtp_security == "ssl":
+                smtp = _SMTPSSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=context)
+            else:
+                smtp = _SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
             smtp.ehlo()
             if s.smtp_security == "starttls":
                 smtp.starttls(context=context)
@@ -204,7 +206,8 @@ class Mailer:
             if s.smtp_username:
                 smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
         except (OSError, smtplib.SMTPException) as exc:
-            smtp.close()
+            if smtp is not None:
+                smtp.close()
             where = f"{s.smtp_host}:{s.smtp_port} ({s.smtp_security})"
             raise SmtpUnavailable(f"cannot use SMTP server {where}: {_describe(exc)}") from exc
         return smtp

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+import ssl
 import subprocess
 import threading
 import time
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import dkim
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from smtp_scripted import (
     DROPPED,
     GREYLISTED,
@@ -34,7 +37,7 @@ from digest.mailer import (
     classify,
     send_all,
 )
-from digest.outbox import OutboxServer, free_port
+from digest.outbox import OutboxHandler, OutboxServer, free_port
 from digest.render import Rendered, Renderer
 
 UNSUBSCRIBE = (
@@ -73,6 +76,13 @@ def test_digest_arrives_with_both_parts_and_every_header(
     assert _lines(message.get_body(("html",)).get_content()) == _lines(digest.html)
 
 
+def _raw(smtp: OutboxServer) -> bytes:
+    """The first message exactly as it came over the wire."""
+    path = smtp.received[0].path
+    assert path is not None
+    return path.read_bytes()
+
+
 def _lines(content: str) -> str:
     """Compare parts as text: the wire adds CRLF line ends and a final newline."""
     return content.replace("\r\n", "\n").rstrip("\n")
@@ -82,7 +92,7 @@ def test_unsubscribe_url_is_sent_unfolded_and_unencoded(
     settings: Settings, smtp: OutboxServer, digest: Rendered
 ) -> None:
     send(settings, digest)
-    raw = smtp.received[0].path.read_bytes()  # type: ignore[union-attr]
+    raw = _raw(smtp)
     assert f"\r\nList-Unsubscribe: <{UNSUBSCRIBE}>\r\n".encode() in raw
     assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
 
@@ -138,7 +148,7 @@ def test_dkim_signature_covers_list_headers_and_verifies(
         update={"dkim_domain": "example.org", "dkim_selector": "mail", "dkim_private_key_file": key}
     )
     assert send(signing, digest).outcome == "sent"
-    raw = smtp.received[0].path.read_bytes()  # type: ignore[union-attr]
+    raw = _raw(smtp)
 
     def dns(name: bytes, timeout: int = 5) -> bytes:
         assert name == b"mail._domainkey.example.org."
@@ -297,3 +307,89 @@ def test_classify_follows_the_reply_code_policy(
     code: int, reply: str, stage: str, outcome: str
 ) -> None:
     assert classify(code, reply, stage) == outcome
+
+
+def _certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+class _Logins:
+    """aiosmtpd authenticator accepting one user."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        login = auth_data.login.decode()
+        self.seen.append(login)
+        ok = login == "digest" and auth_data.password == b"s3cret"
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 535
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """A real server over STARTTLS or implicit TLS with AUTH, its certificate trusted."""
+    cert, key = _certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    port, logins, handler = free_port(), _Logins(), OutboxHandler()
+    # With implicit TLS aiosmtpd cannot tell the session is encrypted, so it must not insist.
+    tls: dict[str, object] = (
+        {"ssl_context": context, "auth_require_tls": False}
+        if request.param == "ssl"
+        else {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
+    )
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=logins,
+        **tls,
+    )
+    controller.start()
+    yield request.param, port, logins, handler
+    controller.stop()
+
+
+@pytest.mark.parametrize("tls_server", ["starttls", "ssl"], indirect=True)
+def test_mail_goes_over_tls_with_auth(tls_server, digest: Rendered) -> None:
+    security, port, logins, handler = tls_server
+    settings = load_settings(smtp_host="127.0.0.1", smtp_port=port, smtp_security=security,
+                             smtp_username="digest", smtp_password="s3cret")  # fmt: skip
+    assert send(settings, digest).outcome == "sent"
+    assert logins.seen == ["digest"] and len(handler.received) == 1
+
+
+@pytest.mark.parametrize("tls_server", ["starttls"], indirect=True)
+def test_wrong_password_raises_smtp_unavailable(tls_server) -> None:
+    _, port, _, _ = tls_server
+    settings = load_settings(smtp_host="127.0.0.1", smtp_port=port, smtp_security="starttls",
+                             smtp_username="digest", smtp_password="wrong")  # fmt: skip
+    with pytest.raises(SmtpUnavailable, match="535"):
+        Mailer(settings).__enter__()
+
+
+@pytest.mark.parametrize("tls_server", ["starttls"], indirect=True)
+def test_untrusted_certificate_is_refused(
+    tls_server,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    _, port, _, _ = tls_server
+    (tmp_path / "other").mkdir()
+    other, _ = _certificate(tmp_path / "other")
+    monkeypatch.setenv("SSL_CERT_FILE", str(other))
+    settings = load_settings(smtp_host="127.0.0.1", smtp_port=port, smtp_security="starttls")
+    with pytest.raises(SmtpUnavailable, match="certificate verify failed"):
+        Mailer(settings).__enter__()
