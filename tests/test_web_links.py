@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import test_web_support as web
+import time_machine
+from pydantic import SecretStr
 
 from digest import db
 from digest.models import Delivery
@@ -172,3 +174,33 @@ def test_healthz_is_503_when_the_database_is_unreachable(settings, tmp_path):
 def test_an_oversized_form_is_a_friendly_413(client):
     answer = client.post("/subscribe", data={"topics": "x" * 300_000})
     assert answer.status_code == 413 and "Too much at once" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "path"),
+    [("unsubscribe", "/account/{}"), ("feedback", "/d/{}"), ("view", "/u/{}")],
+)
+def test_a_token_for_another_purpose_is_refused(app, client, purpose, path):
+    sub = web.add_subscriber(app)
+    answer = client.get(path.format(web.token(app, purpose, sub, e=EDITION.isoformat())))
+    assert answer.status_code == 404 and "not valid" in answer.get_data(as_text=True)
+
+
+def test_an_expired_account_link_says_so(app, client):
+    sub = web.add_subscriber(app)
+    path = f"/account/{web.token(app, 'account', sub)}"
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=2)):
+        answer = client.get(path)
+    assert answer.status_code == 410 and "expired" in answer.get_data(as_text=True)
+
+
+def test_links_signed_with_a_rotated_key_still_work(settings, engine):
+    old = create_app(settings, engine=engine)
+    sub = web.add_subscriber(old)
+    path = f"/u/{web.token(old, 'unsubscribe', sub)}"
+    rotated = settings.model_copy(
+        update={"secret_key": SecretStr("new-key"), "old_secret_keys": [settings.secret_key]}
+    )
+    assert create_app(rotated, engine=engine).test_client().get(path).status_code == 200
+    dropped = settings.model_copy(update={"secret_key": SecretStr("new-key")})
+    assert create_app(dropped, engine=engine).test_client().get(path).status_code == 404
