@@ -40,7 +40,8 @@ def submit() -> tuple[str, int] | str:
 
 
 def _subscribe(address: str, topics: list[str], timezone: str) -> None:
-    moment = now()
+    """Store the request; queue the confirmation only once it is committed."""
+    moment, email = now(), None
     try:
         with session_scope() as session:
             created = store.get_by_email(session, address) is None
@@ -54,11 +55,13 @@ def _subscribe(address: str, topics: list[str], timezone: str) -> None:
             )
             if store.confirmation_due(sub, moment, created=created):
                 url = state().links.confirm(sub.id, sub.token_version)
-                state().mail.put(Outgoing("confirm", address, {"confirm_url": url}, sub.id))
+                email = Outgoing("confirm", address, {"confirm_url": url}, sub.id)
     except store.Suppressed:
         return  # the same answer as for anyone else: nothing tells the visitor why
     except IntegrityError:
         return  # a simultaneous request for the same address created it and sends the email
+    if email is not None:
+        state().mail.put(email)
 
 
 def _valid_timezone(name: str) -> str | None:
@@ -106,5 +109,5 @@ def _send_manage_link(address: str) -> None:
         sub = store.get_by_email(session, address)
         if sub is None or sub.status == "bounced":
             return
-        url = state().links.manage(sub.id, sub.token_version)
-        state().mail.put(Outgoing("manage-link", address, {"manage_url": url}, sub.id))
+        url, ref = state().links.manage(sub.id, sub.token_version), sub.id
+    state().mail.put(Outgoing("manage-link", address, {"manage_url": url}, ref))
