@@ -71,12 +71,12 @@ def test_confirm_unsubscribe_and_resubscribe_are_idempotent(session, settings):
 
 def test_a_flood_of_requests_sends_one_confirmation_per_window(session, settings):
     sub = add(session, settings)
-    assert store.confirmation_due(sub, NOW, created=True)
+    assert store.claim_confirmation(sub, NOW, created=True)
     sent = [
-        store.confirmation_due(sub, NOW + timedelta(seconds=s), created=False) for s in range(50)
+        store.claim_confirmation(sub, NOW + timedelta(seconds=s), created=False) for s in range(50)
     ]
     assert not any(sent)
-    assert store.confirmation_due(sub, NOW + timedelta(minutes=11), created=False)
+    assert store.claim_confirmation(sub, NOW + timedelta(minutes=11), created=False)
 
 
 def test_settings_are_validated_before_anything_changes(session, settings):
@@ -179,3 +179,13 @@ def test_cli_adds_lists_exports_and_deletes(settings, engine):
     )
     missing = runner.invoke(cli, ["subscribers", "export", "carol@example.org"], env=env)
     assert missing.exit_code != 0 and "no subscriber" in missing.output
+
+
+def test_an_unsubscribed_address_asking_again_gets_a_confirmation(session, settings):
+    sub = add(session, settings, confirmed=True)
+    store.unsubscribe(session, sub, NOW)
+    assert store.claim_confirmation(sub, NOW + timedelta(days=1), created=False)
+    assert sub.status == "pending"
+    assert not store.claim_confirmation(sub, NOW + timedelta(days=1, seconds=5), created=False)
+    store.confirm(session, sub, NOW + timedelta(days=2))
+    assert sub.status == "active" and not store.claim_confirmation(sub, NOW, created=False)

@@ -130,12 +130,16 @@ def _new_subscriber(address: str, settings: Settings, now: datetime, confirmed: 
     )
 
 
-def confirmation_due(sub: Subscriber, now: datetime, *, created: bool) -> bool:
-    """Whether to (re)send a confirmation email, at most once per CONFIRM_RESEND_MINUTES.
+def claim_confirmation(sub: Subscriber, now: datetime, *, created: bool) -> bool:
+    """Whether to send a confirmation email now; records the send, at most one per window.
 
-    For a pending subscriber created_at is refreshed at each confirmation sent, so a flood of
-    requests for one address mails it once per window.
+    An unsubscribed address asking again becomes pending (it gets nothing but the
+    confirmation). For a pending subscriber created_at is moved to each confirmation sent, so a
+    flood of requests for one address mails it once per CONFIRM_RESEND_MINUTES.
     """
+    if sub.status == "unsubscribed":
+        sub.status, sub.created_at = "pending", now
+        return True
     if sub.status != "pending":
         return False
     if created:

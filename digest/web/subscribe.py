@@ -53,7 +53,7 @@ def _subscribe(address: str, topics: list[str], timezone: str) -> None:
                 keywords=topics,
                 timezone=_valid_timezone(timezone),
             )
-            if store.confirmation_due(sub, moment, created=created):
+            if store.claim_confirmation(sub, moment, created=created):
                 url = state().links.confirm(sub.id, sub.token_version)
                 email = Outgoing("confirm", address, {"confirm_url": url}, sub.id)
     except store.Suppressed:
