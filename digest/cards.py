@@ -7,6 +7,7 @@ reasons and the feedback links (`Card`) are per subscriber.
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from digest.render import DigestItem
 
 _SPACE = re.compile(r"\s")
+TEXT_WIDTH = 72
 TITLE_LIMIT = 250
 SUBJECT_TITLE_LIMIT = 60
 ABSTRACT_LIMIT = 300
@@ -42,12 +44,14 @@ class Card(NamedTuple):
 
     paper: Paper
     reasons: str
+    reasons_text: str  # the same, wrapped for the plain-text part
     more_url: str | None
     less_url: str | None
 
 
 def card(item: DigestItem) -> Card:
     """Turn a DigestItem into display strings."""
+    why = reasons(item.reasons)
     return Card(
         paper=paper(
             item.id,
@@ -59,8 +63,9 @@ def card(item: DigestItem) -> Card:
             item.upvotes,
             item.code_url,
             item.abstract,
-        ),  # fmt: skip
-        reasons=reasons(item.reasons),
+        ),
+        reasons=why,
+        reasons_text=wrap(why),
         more_url=safe_url(item.more_url),
         less_url=safe_url(item.less_url),
     )
@@ -141,6 +146,13 @@ def reasons(items: list[str]) -> str:
     """Say why the paper was picked, briefly."""
     kept = [_reason(reason) for reason in items[:REASONS_SHOWN]]
     return ("Why: " + "; ".join(kept)) if kept else ""
+
+
+@lru_cache(maxsize=8192)
+def wrap(text: str, indent: str = "   ") -> str:
+    """Wrap a line for the plain-text part (cached: reasons repeat across subscribers)."""
+    return "\n".join(textwrap.wrap(text, TEXT_WIDTH, subsequent_indent=indent,
+                                   break_long_words=False, break_on_hyphens=False))  # fmt: skip
 
 
 def safe_url(url: str | None) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cssutils
 import lxml.html
@@ -107,8 +108,9 @@ def bare_styles(css: str) -> Styles:
     return Styles(attributes, Markup(css))
 
 
+@lru_cache(maxsize=4)
 def inlined_styles(css: str) -> Styles:
-    """Run premailer once over one element per class and keep what it produced."""
+    """Run premailer once over one element per class and keep what it produced (once per CSS)."""
     names = class_names(css)
     body = "".join(f'<div class="{name}"></div>' for name in names)
     document = f"<html><head><style>{css}</style></head><body>{body}</body></html>"

@@ -228,6 +228,21 @@ def test_one_connection_carries_many_messages(digest: Rendered) -> None:
     assert len(server.handler.peers) == 1
 
 
+def test_server_closing_with_421_is_a_retry_and_the_next_message_reconnects(
+    digest: Rendered,
+) -> None:
+    closing = Script(rcpt="421 4.3.2 Service shutting down")
+    with ScriptedServer({"frank@example.com": closing}) as server:
+        settings = load_settings(smtp_host=server.host, smtp_port=server.port)
+        with Mailer(settings) as mailer:
+            first = mailer.send(build_message(digest, to="frank@example.com", settings=settings,
+                                              unsubscribe_url=None))  # fmt: skip
+            second = mailer.send(build_message(digest, to="gina@example.com", settings=settings,
+                                               unsubscribe_url=None))  # fmt: skip
+    assert (first.outcome, first.code, second.outcome) == ("retry", 421, "sent")
+    assert len(server.handler.peers) == 2
+
+
 def test_mailer_reconnects_once_when_the_server_dropped_an_idle_connection(
     digest: Rendered, tmp_path: Path
 ) -> None:
