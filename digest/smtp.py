@@ -145,9 +145,8 @@ class Mailer:
                 smtp.close()
                 # Before DATA nothing was handed over, so sending again cannot duplicate.
                 if smtp.last_command == "data" or attempt == 2:
-                    return SendResult(
-                        "retry", None, f"connection lost at {smtp.last_command}: {exc}"
-                    )
+                    stage = smtp.last_command or "start"
+                    return SendResult("retry", None, f"connection lost at {stage}: {exc}")
         raise AssertionError("unreachable")
 
     def _transact(self, smtp: _SMTP, message: EmailMessage) -> SendResult:
@@ -178,7 +177,8 @@ class Mailer:
     ) -> SendResult:
         text = _text(reply)
         outcome = classify(code, text, stage)
-        if outcome == "failed" and _ENHANCED.match(text) and text.lstrip().startswith("5.7."):
+        status = _ENHANCED.match(text)
+        if outcome == "failed" and status and status[1] == "5" and status[2] == "7":
             log.error(
                 "SMTP server refused a message to %s for policy reasons (%s %s) at %s: check "
                 "DKIM/SPF/relay settings; the address is not marked bounced",
