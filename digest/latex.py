@@ -30,120 +30,46 @@ for _table in (_GREEK, _SYMBOLS):
     _pairs = _table.split()
     _WORDS.update(zip(_pairs[::2], _pairs[1::2], strict=True))
 # Operators and relations read better with space around them.
-_SPACED = {
-    "log",
-    "exp",
-    "sin",
-    "cos",
-    "max",
-    "min",
-    "arg",
-    "det",
-    "lim",
-    "leq",
-    "le",
-    "geq",
-    "ge",
-    "neq",
-    "ne",
-    "approx",
-    "sim",
-    "simeq",
-    "equiv",
-    "propto",
-    "to",
-    "rightarrow",
-    "leftarrow",
-    "Rightarrow",
-    "leftrightarrow",
-    "mapsto",
-    "in",
-    "notin",
-    "subset",
-    "subseteq",
-}
-
-_ESCAPES = {
-    "%": "%",
-    "&": "&",
-    "_": "_",
-    "#": "#",
-    "$": "$",
-    "{": "{",
-    "}": "}",
-    ",": " ",
-    ";": " ",
-    ":": " ",
-    "!": "",
-    " ": " ",
-    "\\": " ",
-}
-
+_SPACED = set(
+    "log exp sin cos max min arg det lim leq le geq ge neq ne approx sim simeq equiv propto to "
+    "rightarrow leftarrow Rightarrow leftrightarrow mapsto in notin subset subseteq".split()
+)
+_ESCAPES = {"%": "%", "&": "&", "_": "_", "#": "#", "$": "$", "{": "{", "}": "}", ",": " ",
+            ";": " ", ":": " ", "!": "", " ": " ", "\\": " "}  # fmt: skip
 _SUPER = str.maketrans(
     "0123456789+-=()abcdefghijklmnoprstuvwxyzTN", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀᴺ"
 )
 _SUB = str.maketrans("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 # Accents over one letter become combining marks; over longer arguments they are dropped.
-_ACCENTS = {
-    "hat": "\u0302",
-    "widehat": "\u0302",
-    "tilde": "\u0303",
-    "widetilde": "\u0303",
-    "bar": "\u0304",
-    "overline": "\u0304",
-    "vec": "\u20d7",
-    "dot": "\u0307",
-}
+_ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "tilde": "\u0303", "widetilde": "\u0303",
+            "bar": "\u0304", "overline": "\u0304", "vec": "\u20d7", "dot": "\u0307"}  # fmt: skip
+# Text typography outside math: dashes and TeX quotes.
+_TYPOGRAPHY = (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"))
 
 
-def _alphabet(upper: int, lower: int | None = None, digits: int | None = None) -> dict[str, str]:
+def _alphabet(upper: int, lower: int | None = None) -> dict[str, str]:
     table = {chr(65 + i): chr(upper + i) for i in range(26)}
     if lower is not None:
         table.update({chr(97 + i): chr(lower + i) for i in range(26)})
-    if digits is not None:
-        table.update({chr(48 + i): chr(digits + i) for i in range(10)})
     return table
 
 
-# Bold script and double-struck capitals have no holes in Unicode's mathematical block.
+# Bold script and bold fraktur have no holes in Unicode's mathematical block; double-struck
+# capitals take their few letter-like symbols where the block has holes.
+_DOUBLE_STRUCK = {"C": "ℂ", "H": "ℍ", "N": "ℕ", "P": "ℙ", "Q": "ℚ", "R": "ℝ", "Z": "ℤ"}
 _FONTS: dict[str, dict[str, str]] = {
     "mathcal": _alphabet(0x1D4D0, 0x1D4EA),
     "mathscr": _alphabet(0x1D4D0, 0x1D4EA),
-    "mathbb": {
-        **_alphabet(0x1D538),
-        "C": "ℂ",
-        "H": "ℍ",
-        "N": "ℕ",
-        "P": "ℙ",
-        "Q": "ℚ",
-        "R": "ℝ",
-        "Z": "ℤ",
-    },
+    "mathbb": {**_alphabet(0x1D538), **_DOUBLE_STRUCK},
     "mathfrak": _alphabet(0x1D56C, 0x1D586),
 }
-_PLAIN = {
-    "mathrm",
-    "mathbf",
-    "mathit",
-    "mathsf",
-    "mathtt",
-    "textbf",
-    "textit",
-    "textrm",
-    "texttt",
-    "textsf",
-    "textsc",
-    "emph",
-    "text",
-    "mbox",
-    "operatorname",
-    "boldsymbol",
-    "bm",
-    "mathnormal",
-    "textnormal",
-    "underline",
-    "mathds",
-}
+# Commands whose argument is shown as plain text.
+_PLAIN = set(
+    "mathrm mathbf mathit mathsf mathtt textbf textit textrm texttt textsf textsc emph text mbox "
+    "operatorname boldsymbol bm mathnormal textnormal underline mathds textsuperscript".split()
+)
+# Commands whose argument is not for a reader of the title.
+_DROPPED = set("cite citep citet ref eqref label footnote thanks".split())
 
 _TOKEN = re.compile(r"\\([A-Za-z]+)\s*|\\(.)|([\^_])|(\{)|(\})|(\$\$?)|(.)", re.S)
 
@@ -151,10 +77,12 @@ _TOKEN = re.compile(r"\\([A-Za-z]+)\s*|\\(.)|([\^_])|(\{)|(\})|(\$\$?)|(.)", re.
 @lru_cache(maxsize=8192)
 def latex_to_text(text: str) -> str:
     """Return `text` with inline LaTeX turned into plain Unicode (cached: titles repeat)."""
-    if "\\" not in text and "$" not in text and "^" not in text:
+    if not any(mark in text for mark in ("\\", "$", "^", "--", "``")):
         return text
     tokens = list(_TOKEN.finditer(text))
     out, _ = _convert(tokens, 0, math=False, stop_at_brace=False)
+    for tex, shown in _TYPOGRAPHY:
+        out = out.replace(tex, shown)
     return unicodedata.normalize("NFC", re.sub(r"[ \t]{2,}", " ", out).strip())
 
 
@@ -208,6 +136,9 @@ def _command(name: str, tokens: list[re.Match[str]], i: int, math: bool) -> tupl
         top, i = _argument(tokens, i, math)
         bottom, i = _argument(tokens, i, math)
         return f"{_group(top)}/{_group(bottom)}", i
+    if name in _DROPPED or name == "href":
+        _, i = _argument(tokens, i, math)
+        return _argument(tokens, i, math) if name == "href" else ("", i)
     if name in _FONTS or name in _PLAIN or name in _ACCENTS or name == "sqrt":
         arg, i = _argument(tokens, i, math)
         if name in _FONTS:

@@ -40,3 +40,10 @@ def test_unbalanced_braces_and_dollars_do_not_raise() -> None:
 def test_text_without_latex_is_returned_unchanged() -> None:
     title = "Plain title: with punctuation (and 3 numbers) - fine"
     assert latex_to_text(title) is title
+
+
+def test_tex_typography_and_citations_read_naturally() -> None:
+    assert latex_to_text("Vision--Language Models---a Survey") == "Vision–Language Models—a Survey"
+    assert latex_to_text("``Attention'' is enough") == "“Attention” is enough"
+    assert latex_to_text(r"Results \cite{smith2020} hold") == "Results hold"
+    assert latex_to_text(r"See \href{https://example.org}{our site}") == "See our site"
