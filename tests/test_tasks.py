@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -70,18 +71,22 @@ PAPERS = [
 
 
 @dataclass
-class SlowRcptHandler(OutboxHandler):
-    """A real SMTP server that pauses before accepting each recipient: a window to kill in."""
+class HoldingHandler(OutboxHandler):
+    """A real SMTP server that holds one recipient's RCPT reply until released: a window to kill
+    a sender in, before the message exists, however loaded the machine is."""
 
-    pause: float = 0.6
+    hold: str = "bob@example.org"
     port: int = 0
-    rcpt_seen: list[str] = field(default_factory=list)
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
-        self.rcpt_seen.append(address)
-        await asyncio.sleep(self.pause)
+        if address == self.hold and not self.held.is_set():
+            self.held.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -97,12 +102,13 @@ def broker() -> Iterator[str]:
 
 
 @pytest.fixture
-def slow_smtp() -> Iterator[SlowRcptHandler]:
-    handler = SlowRcptHandler()
+def holding_smtp() -> Iterator[HoldingHandler]:
+    handler = HoldingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     handler.port = controller.port
     yield handler
+    handler.release.set()
     controller.stop()
 
 
@@ -253,66 +259,71 @@ def test_a_tick_with_the_celery_executor_sends_through_a_worker(
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(
-    settings, sessions, slow_smtp, broker, workers, tmp_path
+    settings, sessions, holding_smtp, broker, workers, tmp_path
 ):
-    settings = _celery_settings(settings, broker, slow_smtp.port)
+    settings = _celery_settings(settings, broker, holding_smtp.port)
     config = _config(settings, tmp_path / "digest.toml")
     ids = _queue_editions(settings, sessions)
     first = workers(config)
     fan_out(settings, ids, batch_size=len(ids))
 
-    # The first message is sent and recorded; the second waits for its RCPT reply: kill now.
-    _wait_for(lambda: len(slow_smtp.rcpt_seen) >= 2, 60, "the worker to start the second message")
+    # The batch is claimed; one message waits for its RCPT reply: kill the worker now.
+    _wait_for(holding_smtp.held.is_set, 60, "the worker to reach the held recipient")
     _kill_group(first)
-    assert len(slow_smtp.received) == 1
-    assert _states(sessions)["sending"] == len(PEOPLE) - 1
+    holding_smtp.release.set()
+    states = _states(sessions)
+    assert states["sent"] == len(holding_smtp.received) < len(PEOPLE)
+    assert states["sending"] == len(PEOPLE) - len(holding_smtp.received)
 
     # A new worker takes the unacknowledged batch back once its visibility timeout has passed.
     workers(config, "--visibility-timeout", "1")
     _wait_for(_all_sent(sessions), 60, "a second worker to finish the batch")
-    assert _copies(slow_smtp.received) == {f"{name}@example.org": 1 for name in PEOPLE}
+    assert _copies(holding_smtp.received) == {f"{name}@example.org": 1 for name in PEOPLE}
 
 
 def test_a_pool_process_killed_mid_batch_is_requeued_and_finished_at_once(
-    settings, sessions, slow_smtp, broker, workers, tmp_path
+    settings, sessions, holding_smtp, broker, workers, tmp_path
 ):
-    settings = _celery_settings(settings, broker, slow_smtp.port)
+    settings = _celery_settings(settings, broker, holding_smtp.port)
     ids = _queue_editions(settings, sessions)
     workers(_config(settings, tmp_path / "digest.toml"))
     fan_out(settings, ids, batch_size=2)
 
-    _wait_for(lambda: len(slow_smtp.rcpt_seen) >= 2, 60, "the worker to start the second message")
+    _wait_for(holding_smtp.held.is_set, 60, "the worker to reach the held recipient")
     with db.session_scope(sessions) as session:
         claimant = session.scalars(
             select(Delivery.claimed_by).where(Delivery.state == "sending")
         ).first()
     assert claimant is not None
     os.kill(int(claimant.split(":")[1]), signal.SIGKILL)
+    holding_smtp.release.set()
 
     _wait_for(_all_sent(sessions), 60, "the worker to redo the lost batch")
-    assert _copies(slow_smtp.received) == {f"{name}@example.org": 1 for name in PEOPLE}
+    assert _copies(holding_smtp.received) == {f"{name}@example.org": 1 for name in PEOPLE}
 
 
 def test_a_stopped_worker_finishes_its_batch_and_leaves_the_rest_queued(
-    settings, sessions, slow_smtp, broker, workers, tmp_path
+    settings, sessions, holding_smtp, broker, workers, tmp_path
 ):
-    settings = _celery_settings(settings, broker, slow_smtp.port)
+    settings = _celery_settings(settings, broker, holding_smtp.port)
     config = _config(settings, tmp_path / "digest.toml")
     ids = _queue_editions(settings, sessions)
     first = workers(config)
     fan_out(settings, ids, batch_size=2)
 
     # SIGTERM (what systemd and docker send) is a warm shutdown: the running batch completes.
-    _wait_for(lambda: len(slow_smtp.rcpt_seen) >= 1, 60, "the worker to start sending")
+    _wait_for(holding_smtp.held.is_set, 60, "the worker to reach the held recipient")
     first.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    holding_smtp.release.set()
     assert first.wait(timeout=60) == 0
     states = _states(sessions)
-    assert states["sent"] == len(slow_smtp.received) == 2
+    assert states["sent"] == len(holding_smtp.received) < len(PEOPLE)
     assert states["sending"] == 0
 
     workers(config)
     _wait_for(_all_sent(sessions), 60, "a new worker to send the rest")
-    assert _copies(slow_smtp.received) == {f"{name}@example.org": 1 for name in PEOPLE}
+    assert _copies(holding_smtp.received) == {f"{name}@example.org": 1 for name in PEOPLE}
 
 
 def test_two_workers_share_the_batches_and_send_each_edition_once(
