@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from dataclasses import replace
 from datetime import date
@@ -118,6 +119,33 @@ def test_inlined_render_equals_render_then_premailer(
     fast = _rendered(renderer, name).html
     naive = premailer_transform(_rendered(bare, name).html)
     assert dom(fast) == dom(naive)
+
+
+def random_context(seed: int) -> DigestContext:
+    """A digest assembled at random from the fixture papers, hostile ones included."""
+    rng = random.Random(seed)
+    pool = load_context("ten-papers").items + load_context("hostile").items
+    items = [
+        replace(rng.choice(pool), upvotes=rng.choice([None, 1, 99]))
+        for _ in range(rng.randint(0, 14))
+    ]
+    misses = rng.sample(pool, rng.randint(0, 6))
+    return replace(
+        load_context("ten-papers"),
+        items=items,
+        near_misses=misses,
+        cadence=rng.choice(["daily", "weekly"]),
+        considered=rng.randint(0, 5000),
+        email=rng.choice(["a@example.com", "<b>@example.com", "zoë@exämple.com"]),
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_inlined_render_equals_premailer_on_random_digests(
+    renderer: Renderer, bare: Renderer, seed: int
+) -> None:
+    ctx = random_context(seed)
+    assert dom(renderer.digest(ctx).html) == dom(premailer_transform(bare.digest(ctx).html))
 
 
 def test_every_styled_element_got_its_inline_style(renderer: Renderer) -> None:
