@@ -19,7 +19,7 @@ from pathlib import Path
 
 import dkim
 
-from digest.config import Settings
+from digest.config import ConfigError, Settings
 from digest.render import Rendered
 from digest.smtp import Mailer, RateLimiter, SendResult, SmtpUnavailable, classify
 from digest.smtp_pool import send_all
@@ -153,20 +153,28 @@ def _sign(message: EmailMessage, settings: Settings) -> None:
     """Add a DKIM-Signature over the identity and List-* headers, folded as dkimpy made it."""
     assert settings.dkim_private_key_file is not None
     present = [name.encode() for name in SIGNED_HEADERS if name in message]
-    header = dkim.sign(
-        message.as_bytes(),
-        settings.dkim_selector.encode(),
-        settings.dkim_domain.encode(),
-        _private_key(settings.dkim_private_key_file),
-        include_headers=present,
-    )
+    key = _private_key(settings.dkim_private_key_file)
+    try:
+        header = dkim.sign(
+            message.as_bytes(),
+            settings.dkim_selector.encode(),
+            settings.dkim_domain.encode(),
+            key,
+            include_headers=present,
+        )
+    except dkim.DKIMException as exc:
+        raise ConfigError(f"dkim_private_key_file: cannot sign with this key: {exc}") from None
     name, _, value = header.decode("ascii").partition(":")
     message.set_raw(name, value.strip())
 
 
 @lru_cache(maxsize=8)
 def _private_key(path: Path) -> bytes:
-    return path.read_bytes()
+    """Read the DKIM key once; a missing or unreadable file is a configuration error."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"dkim_private_key_file: cannot read {path}: {exc}") from None
 
 
 def _one_line(value: str) -> str:

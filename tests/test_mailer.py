@@ -27,7 +27,7 @@ from smtp_scripted import (
 )
 from test_render import load_context
 
-from digest.config import Settings, load_settings
+from digest.config import ConfigError, Settings, load_settings
 from digest.mailer import (
     Mailer,
     RateLimiter,
@@ -408,3 +408,18 @@ def test_untrusted_certificate_is_refused(
     settings = load_settings(smtp_host="127.0.0.1", smtp_port=port, smtp_security="starttls")
     with pytest.raises(SmtpUnavailable, match="certificate verify failed"):
         Mailer(settings).__enter__()
+
+
+def test_unreadable_or_invalid_dkim_key_is_a_configuration_error(
+    settings: Settings, digest: Rendered, tmp_path: Path
+) -> None:
+    dkim_settings = {"dkim_domain": "example.org", "dkim_selector": "mail"}
+    missing = settings.model_copy(
+        update={**dkim_settings, "dkim_private_key_file": tmp_path / "none.pem"}
+    )
+    with pytest.raises(ConfigError, match="cannot read"):
+        build_message(digest, to="a@example.com", settings=missing, unsubscribe_url=None)
+    (tmp_path / "bad.pem").write_text("not a key")
+    bad = missing.model_copy(update={"dkim_private_key_file": tmp_path / "bad.pem"})
+    with pytest.raises(ConfigError, match="cannot sign"):
+        build_message(digest, to="a@example.com", settings=bad, unsubscribe_url=None)
