@@ -25,7 +25,8 @@ def send_all(
 
     `messages` is consumed lazily, one item at a time under a lock, from the worker threads. A
     connection that fails ends its worker (its message is reported "retry"); the others go on.
-    Raise SmtpUnavailable only when every connection failed before the messages ran out.
+    Raise SmtpUnavailable only when every connection failed; any other error (from `messages`,
+    say) stops all workers and is raised here.
     """
     source = iter(messages)
     lock = threading.Lock()
@@ -47,6 +48,8 @@ def send_all(
                         results.put((key, SendResult("retry", None, str(exc))))
                         raise
         except BaseException as exc:  # handed to the caller's thread, which re-raises
+            if not isinstance(exc, SmtpUnavailable):
+                stop.set()
             results.put(exc)
             return
         results.put(None)
@@ -60,8 +63,9 @@ def send_all(
         stop.set()
         for worker in workers:
             worker.join()
-    if len(errors) == len(workers):
-        raise errors[0]
+    fatal = [error for error in errors if not isinstance(error, SmtpUnavailable)]
+    if fatal or len(errors) == len(workers):
+        raise (fatal or errors)[0]
     for error in errors:
         log.warning("one SMTP connection gave up (%s); the others sent the rest", error)
 

@@ -423,3 +423,21 @@ def test_unreadable_or_invalid_dkim_key_is_a_configuration_error(
     bad = missing.model_copy(update={"dkim_private_key_file": tmp_path / "bad.pem"})
     with pytest.raises(ConfigError, match="cannot sign"):
         build_message(digest, to="a@example.com", settings=bad, unsubscribe_url=None)
+
+
+def test_send_all_raises_an_error_from_the_message_source(
+    smtp: OutboxServer, digest: Rendered
+) -> None:
+    settings = load_settings(smtp_host=smtp.host, smtp_port=smtp.port, smtp_connections=2)
+
+    def messages():
+        yield (
+            "a",
+            build_message(digest, to="a@example.com", settings=settings, unsubscribe_url=None),
+        )
+        raise RuntimeError("claiming the next delivery failed")
+
+    sent: list[str] = []
+    with pytest.raises(RuntimeError, match="claiming"):
+        send_all(settings, messages(), lambda key, result: sent.append(key))
+    assert sent == ["a"]
