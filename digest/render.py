@@ -77,16 +77,7 @@ class Renderer:
         self.template_dir = template_dir or DEFAULT_TEMPLATE_DIR
         css = (self.template_dir / "email" / "email.css").read_text(encoding="utf-8")
         self.styles: Styles = inlined_styles(css) if inline else bare_styles(css)
-        options: dict[str, Any] = {
-            "loader": FileSystemLoader(self.template_dir),
-            "trim_blocks": True,
-            "lstrip_blocks": True,
-            "auto_reload": False,
-            "undefined": StrictUndefined,
-        }
-        html = Environment(autoescape=True, extensions=[InlineStyles], **options)
-        html.email_styles = self.styles  # type: ignore[attr-defined]
-        text = Environment(autoescape=False, keep_trailing_newline=True, **options)
+        html, text = _environments(self.template_dir, self.styles)
         self._templates: dict[str, tuple[Template, Template, Template]] = {
             kind: (
                 text.get_template(f"email/{kind}.subject.txt"),
@@ -146,6 +137,21 @@ class Renderer:
                 full //= 2
             else:
                 kept = kept * 3 // 4
+
+
+def _environments(template_dir: Path, styles: Styles) -> tuple[Environment, Environment]:
+    """Jinja for the HTML (autoescaped, styles written in at load) and for the text parts."""
+    options: dict[str, Any] = {
+        "loader": FileSystemLoader(template_dir),
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "auto_reload": False,
+        "undefined": StrictUndefined,
+    }
+    html = Environment(autoescape=True, extensions=[InlineStyles], **options)
+    html.email_styles = styles  # type: ignore[attr-defined]
+    text = Environment(autoescape=False, keep_trailing_newline=True, **options)
+    return html, text
 
 
 def _one_line(text: str) -> str:
