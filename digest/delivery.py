@@ -58,8 +58,17 @@ def utcnow() -> datetime:
 
 
 def worker_id() -> str:
-    """host:pid:nonce, so a restart can tell which claims belonged to a dead process."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """host.pidns:pid:nonce, so a restart can tell which claims belonged to a dead process."""
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _host() -> str:
+    """This machine and PID namespace: two containers sharing a hostname differ here."""
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()}.{namespace}"
 
 
 @lru_cache(maxsize=4)
@@ -194,18 +203,17 @@ def reclaim_abandoned(factory: sessionmaker[Session]) -> int:
 
 
 def _alive(worker: str) -> bool:
-    """Whether a worker on this host is still running; workers elsewhere count as alive."""
+    """Whether a worker in this host and PID namespace is still running; others count as alive."""
     host, _, rest = worker.partition(":")
     pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != _host() or not pid.isdigit():
         return True
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False  # no such process
+    return state not in ("Z", "X")  # a killed process waiting to be reaped is dead
 
 
 def dry_run(

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db, editions, schedule
 from digest.config import Settings
-from digest.delivery import DeliverStats, deliver, reclaim_abandoned, utcnow, worker_id
+from digest.delivery import (
+    LEASE,
+    DeliverStats,
+    deliver,
+    reclaim_abandoned,
+    utcnow,
+    worker_id,
+)
 from digest.mailer import SmtpUnavailable
 from digest.store import deliveries as delivery_store
 from digest.store import runs as run_store
@@ -164,6 +171,9 @@ def _fan_out(settings: Settings, factory: sessionmaker[Session], report: TickRep
         fan_out(settings, ids)
     except BrokerUnavailable as exc:
         raise TickFailed(str(exc)) from exc
+    with db.session_scope(factory) as session:
+        # Not fanned out again while the workers have them; if the broker lost them, after LEASE.
+        delivery_store.defer(session, ids, report.now + LEASE)
     report.fanned_out = len(ids)
 
 

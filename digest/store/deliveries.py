@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from digest.models import Delivery, SentPaper, Subscriber
+from digest.store import chunks
 
 PENDING = ("queued", "retry")
 BULK = 500  # rows per statement: well under SQLite's bound-parameter limit
@@ -174,6 +175,17 @@ def sending_workers(session: Session) -> list[str]:
     """Workers that hold `sending` rows (to check which are still alive)."""
     query = select(Delivery.claimed_by).where(Delivery.state == "sending").distinct()
     return [w for w in session.scalars(query) if w]
+
+
+def defer(session: Session, ids: Sequence[int], until: datetime) -> None:
+    """Keep pending deliveries out of `pending_ids` until `until` (they are with the workers)."""
+    for chunk in chunks(ids):
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(chunk), Delivery.state.in_(PENDING))
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def load(session: Session, ids: Sequence[int]) -> list[Delivery]:
