@@ -104,7 +104,7 @@ def rank_chunks(
     exclude_ids: Sequence[Collection[str]] | None = None,
     now: datetime | None = None,
     upvote_velocity: Mapping[str, float] | None = None,
-    chunk_size: int = 20_000,
+    chunk_size: int = 5_000,
 ) -> Iterator[list[list[Ranked]]]:
     """Yield `rank` results a chunk of profiles at a time, so huge lists stay in bounded memory."""
     from digest.ranking.score import Scorer

@@ -85,44 +85,33 @@ def profile_rows(
     n_items: Callable[[], int],
 ) -> ProfileRows:
     """Build the weight rows; `*_item` return an item's column, registering it if new."""
-    lin: tuple[list[int], list[int], list[float]] = ([], [], [])
-    kw_items, liked_items, personal = [], [], []
-    for row, profile in enumerate(profiles):
-        kws = list(dict.fromkeys(keyword_item(k) for k in profile.keywords))
-        liked = _known(profile.liked, paper_item)
-        disliked = _known(profile.disliked, paper_item)
-        parts = bool(kws) + bool(liked)
-        _add(lin, row, kws, 1.0 / max(parts, 1))
-        _add(lin, row, liked, 1.0 / max(parts, 1))
-        _add(lin, row, disliked, -DISLIKED_WEIGHT)
-        kw_items.append(kws)
-        liked_items.append(liked)
-        personal.append(bool(kws or liked or profile.authors or profile.categories))
-    shape = (len(profiles), n_items())
-    return ProfileRows(_csr(lin, shape), kw_items, liked_items, np.array(personal, bool))
+    keywords = [_unique([keyword_item(k) for k in p.keywords]) for p in profiles]
+    liked = [_known(p.liked, paper_item) for p in profiles]
+    disliked = [_known(p.disliked, paper_item) for p in profiles]
+    has_kw, has_liked = (np.array([bool(x) for x in lists]) for lists in (keywords, liked))
+    share = 1.0 / np.maximum(has_kw.astype(np.float32) + has_liked, 1)  # keywords vs liked
+    parts = [_coo(keywords, share), _coo(liked, share), _coo(disliked, -DISLIKED_WEIGHT)]
+    rows, cols, vals = (np.concatenate(a) for a in zip(*parts, strict=True))
+    weights = sp.csr_matrix((vals, (rows, cols)), shape=(len(profiles), n_items()))
+    weights.sum_duplicates()
+    personal = has_kw | has_liked | np.array([bool(p.authors or p.categories) for p in profiles])
+    return ProfileRows(weights, keywords, liked, personal)
+
+
+def _unique(items: list[int]) -> list[int]:
+    return list(dict.fromkeys(items)) if len(items) > 1 else items
 
 
 def _known(ids: Sequence[str], paper_item: Callable[[str], int | None]) -> list[int]:
-    items = (paper_item(i) for i in ids)
-    return list(dict.fromkeys(i for i in items if i is not None))
+    if not ids:
+        return []
+    return _unique([i for i in map(paper_item, ids) if i is not None])
 
 
-def _add(
-    triplet: tuple[list[int], list[int], list[float]], row: int, items: list[int], total: float
-):
-    """Spread `total` evenly over `items` in one profile row."""
-    if not items:
-        return
-    rows, cols, vals = triplet
-    rows.extend([row] * len(items))
-    cols.extend(items)
-    vals.extend([total / len(items)] * len(items))
-
-
-def _csr(
-    triplet: tuple[list[int], list[int], list[float]], shape: tuple[int, int]
-) -> sp.csr_matrix:
-    rows, cols, vals = triplet
-    matrix = sp.csr_matrix((np.array(vals, np.float32), (rows, cols)), shape=shape)
-    matrix.sum_duplicates()
-    return matrix
+def _coo(lists: list[list[int]], total: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's `total` spread evenly over its items, as (rows, cols, values)."""
+    counts = np.fromiter(map(len, lists), int, count=len(lists))
+    rows = np.repeat(np.arange(len(lists)), counts)
+    cols = np.fromiter((i for items in lists for i in items), int, count=int(counts.sum()))
+    per_row = np.broadcast_to(np.asarray(total, np.float32), counts.shape) / np.maximum(counts, 1)
+    return rows, cols, np.repeat(per_row, counts).astype(np.float32)

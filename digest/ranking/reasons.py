@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,50 +49,69 @@ class Explainer:
         """
         from digest.ranking import Ranked
 
-        cols = np.where(picks >= 0, picks, 0)
         counts = np.minimum((picks >= 0).sum(axis=1), k).tolist()
+        valid = np.arange(picks.shape[1]) < np.array(counts)[:, None]
+        cols = np.where(valid, picks, 0)
         scores, rels = (
-            np.round(np.take_along_axis(a, cols, 1).astype(float), 4).tolist()
-            for a in (score, relevance)
+            np.round(np.take_along_axis(a, cols, 1).astype(float), 4) for a in (score, relevance)
         )
         followed, in_category = (np.take_along_axis(a, cols, axis=1) for a in marks)
-        matched, related = self._keyword_bits(rows.keyword_items, cols)
-        closest = self._closest_liked(rows.liked_items, cols)
-        has = followed | in_category | (matched > 0) | (related > 0) | (closest >= 0)
-        flags = [a.tolist() for a in (followed, matched, related, closest, in_category)]
-        keys, personal, has, cols = (
-            self.scorer.keys,
-            rows.personal.tolist(),
-            has.tolist(),
-            cols.tolist(),
-        )
-        out = []
-        for row, profile in enumerate(profiles):
-            plain = self.plain if personal[row] else self.trending
-            ranked = []
-            for j in range(counts[row]):
-                col = cols[row][j]
-                why = (
-                    self._why(profile, rows, row, j, col, flags)
-                    if has[row][j]
-                    else list(plain[col])
-                )
-                keep = not personal[row] or flags[0][row][j] or rels[row][j] >= profile.min_score
-                ranked.append(Ranked(keys[col], scores[row][j], rels[row][j], why, keep))
-            out.append(ranked)
+        minimum = np.array([p.min_score for p in profiles])[:, None]
+        keep = ~rows.personal[:, None] | followed | (rels >= minimum)
+        has, whys = self._personal(profiles, rows, cols, valid, followed, in_category)
+        keys, plain, trending, out = self.scorer.keys, self.plain, self.trending, []
+        lists = (cols.tolist(), scores.tolist(), rels.tolist(), has.tolist(), keep.tolist())
+        for row, (n, personal) in enumerate(zip(counts, rows.personal.tolist(), strict=True)):
+            usual = plain if personal else trending
+            picked = zip(*(values[row][:n] for values in lists), strict=True)
+            out.append(
+                [
+                    Ranked(keys[c], s, r, next(whys) if h else list(usual[c]), kp)
+                    for c, s, r, h, kp in picked
+                ]
+            )
         return out
 
+    def _personal(
+        self,
+        profiles: Sequence[Profile],
+        rows: ProfileRows,
+        cols: np.ndarray,
+        valid: np.ndarray,
+        followed: np.ndarray,
+        in_category: np.ndarray,
+    ) -> tuple[np.ndarray, Iterator[list[str]]]:
+        """Which picks have something personal to say, and their reasons in row-major order."""
+        matched, related = self._keyword_bits(rows.keyword_items, cols)
+        closest = self._closest_liked(rows.liked_items, cols)
+        has = valid & (followed | in_category | (matched > 0) | (related > 0) | (closest >= 0))
+        at = np.nonzero(has)
+        flags = [a[at].tolist() for a in (cols, followed, matched, related, closest, in_category)]
+        whys = [
+            self._why(profiles[row], rows, row, *values)
+            for row, *values in zip(at[0].tolist(), *flags, strict=True)
+        ]
+        return has, iter(whys)
+
     def _why(
-        self, profile: Profile, rows: ProfileRows, row: int, j: int, col: int, flags: list[Any]
+        self,
+        profile: Profile,
+        rows: ProfileRows,
+        row: int,
+        col: int,
+        followed: bool,
+        matched: int,
+        related: int,
+        closest: int,
+        in_category: bool,
     ) -> list[str]:
         """The reasons of one picked paper that has something personal to say."""
-        followed, matched, related, closest, in_category = (f[row][j] for f in flags)
-        kwt = tuple(rows.keyword_items[row])
+        kw = rows.keyword_items[row]
         why = [self._author(profile, col)] if followed else []
         if matched:
-            why.append(self._keyword_text("matches: ", kwt, matched))
+            why.append(self._keyword_text("matches: ", kw, matched))
         if related:
-            why.append(self._keyword_text("related to: ", kwt, related))
+            why.append(self._keyword_text("related to: ", kw, related))
         if closest >= 0:
             why.append(self._liked(closest))
         if in_category:
@@ -131,7 +150,8 @@ class Explainer:
         best_item[prof[win_pair], win_slot] = item[win_pair]
         return best_item
 
-    def _keyword_text(self, label: str, kwt: tuple[int, ...], bits: int) -> str:
+    def _keyword_text(self, label: str, kw: list[int], bits: int) -> str:
+        kwt = tuple(kw)
         key = (label, kwt, bits)
         text = self.cache.get(key)
         if text is None:
@@ -158,9 +178,13 @@ class Explainer:
         return "by a followed author: " + ", ".join(names[:2])
 
     def _categories(self, profile: Profile, col: int) -> list[str]:
-        wanted = {c.lower() for c in profile.categories}
-        mine = [c for c in self.scorer.papers[col].categories or () if c.lower() in wanted]
-        return [f"in {', '.join(mine)}"] if mine else []
+        key = ("in", tuple(profile.categories), col)
+        text = self.cache.get(key)
+        if text is None:
+            wanted = {c.lower() for c in profile.categories}
+            mine = [c for c in self.scorer.papers[col].categories or () if c.lower() in wanted]
+            text = self.cache[key] = f"in {', '.join(mine)}" if mine else ""
+        return [text] if text else []
 
 
 def _upvotes(upvotes: int | None) -> str:
