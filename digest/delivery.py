@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
 from digest.compose import digest_message
-from digest.config import Settings
+from digest.config import ConfigError, Settings
 from digest.mailer import Mailer, SendResult, SmtpUnavailable
 from digest.models import Delivery, Subscriber
 from digest.outbox import write_outbox
@@ -131,7 +131,7 @@ def _send_chunk(settings: Settings, factory: sessionmaker[Session], ids: list[in
                 result = mailer.send(message)
                 _failpoint(settings, "after_250")
                 _record(settings, factory, delivery, result, message["Message-ID"], stats)
-    except SmtpUnavailable:
+    except (SmtpUnavailable, ConfigError):  # the transport or the DKIM key, not this message
         _release(factory, [d.id for d in deliveries[done:]], stats)
         raise
     return stats
