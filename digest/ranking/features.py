@@ -2,57 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-_TOKEN = re.compile(r"(?u)\b\w[\w\-]*\w\b|\b\w\b")
-_STOP = frozenset(ENGLISH_STOP_WORDS)
+from digest.ranking.text import TermWeights, tokens
+
 LSA_DIMS = 150
 LSA_TERMS = 20_000
 MIN_PAPERS_FOR_CENTROID = 20
 LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the LSA cosine in every similarity
-
-
-def normalize_text(text: str) -> str:
-    """Lowercase and strip accents so 'Schrödinger' and 'schrodinger' meet."""
-    text = text or ""
-    if text.isascii():
-        return text.lower()
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
-def tokens(text: str) -> list[str]:
-    """Split normalized text into content words, stemmed lightly so 'robots' meets 'robot'."""
-    return [stem(t) for t in _TOKEN.findall(normalize_text(text)) if t not in _STOP]
-
-
-def stem(token: str) -> str:
-    """Strip the commonest English inflections; cheap, and enough for matching."""
-    for suffix, keep in (("ies", "y"), ("sses", "ss"), ("s", "")):
-        if token.endswith(suffix) and len(token) > len(suffix) + 3 and not token.endswith("ss"):
-            return token[: -len(suffix)] + keep
-    return token
-
-
-def analyze(text: str) -> list[str]:
-    """Unigrams and bigrams of content words: the features a query and a paper share."""
-    words = tokens(text)
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-
-
-def paper_text(paper: Any) -> str:
-    """The text a paper is known by: its title twice (titles are dense), then its abstract."""
-    title = paper.title or ""
-    return f"{title}. {title}. {paper.abstract or ''}"
 
 
 class Features:
@@ -60,15 +22,9 @@ class Features:
 
     def __init__(self, texts: Sequence[str], n_pool: int) -> None:
         self.n_pool = n_pool
-        self.vectorizer = TfidfVectorizer(
-            analyzer=analyze, sublinear_tf=True, min_df=1, max_df=0.5 if len(texts) > 20 else 1.0
-        )
-        try:
-            self.tfidf = self.vectorizer.fit_transform(texts).astype(np.float32).tocsr()
-        except ValueError:  # no words at all (empty or punctuation-only texts)
-            self.vectorizer = TfidfVectorizer(analyzer=lambda _t: ["<empty>"])
-            self.tfidf = self.vectorizer.fit_transform(texts).astype(np.float32).tocsr()
-        self.vocabulary: dict[str, int] = self.vectorizer.vocabulary_
+        self.terms = TermWeights(texts)
+        self.tfidf = self.terms.matrix
+        self.vocabulary = self.terms.vocabulary
         self.lsa_model = _fit_svd(self.tfidf)
         self.lsa = self._project(self.tfidf)
         self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
@@ -78,7 +34,7 @@ class Features:
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
         """Vectors of free texts (keywords) in both spaces."""
-        tfidf = self.vectorizer.transform(texts).astype(np.float32).tocsr()
+        tfidf = self.terms.transform(texts)
         return tfidf, self._project(tfidf)
 
     def rows(self, index: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:

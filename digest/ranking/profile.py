@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from digest.ranking.features import normalize_text
+from digest.ranking.text import normalize_text
 from digest.sources import arxiv_id
 
 if TYPE_CHECKING:

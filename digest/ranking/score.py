@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from digest.ranking.features import Features, normalize_text, paper_text
+from digest.ranking.features import Features
 from digest.ranking.items import Items
 from digest.ranking.profile import ProfileRows, author_key, paper_key, profile_rows
 from digest.ranking.reasons import Explainer
-from digest.ranking.select import mmr_select, trending
+from digest.ranking.select import mmr_select, overlap, trending
+from digest.ranking.text import normalize_text, paper_text
 
 if TYPE_CHECKING:
     from digest.ranking import Profile, Ranked
@@ -43,7 +44,7 @@ class Scorer:
         self.features = Features([paper_text(p) for p in known], len(self.papers))
         self.items = Items(self.features, self.row_of, [p.title or p.id for p in known])
         self.trend = trending(self.papers, self.keys, now, upvote_velocity)
-        self.paper_sims = self.features.all_to_pool[: len(self.papers)]
+        self.paper_overlap = overlap(self.features.all_to_pool[: len(self.papers)])
         self.by_author = _index(self.papers, lambda p: {author_key(a) for a in p.authors or ()})
         self.by_category = _index(self.papers, lambda p: {c.lower() for c in p.categories or ()})
         self.texts = [normalize_text(paper_text(p)) for p in self.papers]
@@ -72,7 +73,7 @@ class Scorer:
         score = (1 - weight) * relevance + weight * self.trend + FOLLOWED_BOOST * followed
         score[self._blocked(profiles, categories, exclude_ids)] = -np.inf
         k = [top_k if top_k is not None else p.max_papers for p in profiles]
-        picks = mmr_select(score, self.paper_sims, max(k, default=0))
+        picks = mmr_select(score, self.paper_overlap, max(k, default=0))
         marks = (followed, categories)
         return self.explainer.results(profiles, rows, picks, k, score, relevance, marks)
 

@@ -13,6 +13,7 @@ UPVOTES_SCALE = math.log1p(50)  # 50 upvotes already counts as fully trending
 VELOCITY_SCALE = math.log1p(20)  # 20 upvotes an hour likewise
 RECENCY_HALF_LIFE_DAYS = 3.0
 MMR_LAMBDA = 0.8  # 1 = pure score; lower spreads the digest over more subtopics
+MMR_OVERLAP = 0.3  # similarity below which two papers do not compete at all
 MMR_POOL = 3  # candidates considered per digest slot
 
 
@@ -54,10 +55,16 @@ def _age(published: Any, today: date) -> float:
     return float(max((today - published).days, 0))
 
 
-def mmr_select(score: np.ndarray, paper_sims: np.ndarray, k: int) -> np.ndarray:
+def overlap(paper_sims: np.ndarray) -> np.ndarray:
+    """How much two papers cover the same ground: 0 below MMR_OVERLAP, 1 for duplicates."""
+    return np.clip((paper_sims - MMR_OVERLAP) / (1 - MMR_OVERLAP), 0, 1).astype(np.float32)
+
+
+def mmr_select(score: np.ndarray, paper_overlap: np.ndarray, k: int) -> np.ndarray:
     """Pick k papers per row by maximal marginal relevance; -1 where fewer remain.
 
-    `score` is profiles x papers with -inf for papers that may not be picked.
+    `score` is profiles x papers with -inf for papers that may not be picked; `paper_overlap`
+    comes from `overlap`, so papers merely on the same broad topic are not held back.
     """
     n, n_papers = score.shape
     depth = min(n_papers, k * MMR_POOL)
@@ -70,7 +77,7 @@ def mmr_select(score: np.ndarray, paper_sims: np.ndarray, k: int) -> np.ndarray:
     value = MMR_LAMBDA * np.take_along_axis(score, cand, axis=1)  # -inf stays -inf
     penalty = np.zeros(value.shape, np.float32)
     picks = np.full((n, k), -1)
-    flat_sims, flat_cand = paper_sims.ravel(), cand.ravel()
+    flat_sims, flat_cand = paper_overlap.ravel(), cand.ravel()
     at = np.arange(n) * depth  # flat offset of each row, so gathers are 1-D takes
     for slot in range(min(k, depth)):
         best = at + np.argmax(value - penalty, axis=1)
