@@ -44,7 +44,6 @@ def _subscribe(address: str, topics: list[str], timezone: str) -> None:
     moment, email = now(), None
     try:
         with session_scope() as session:
-            created = store.get_by_email(session, address) is None
             sub = store.create_subscriber(
                 session,
                 address,
@@ -53,6 +52,7 @@ def _subscribe(address: str, topics: list[str], timezone: str) -> None:
                 keywords=topics,
                 timezone=_valid_timezone(timezone),
             )
+            created = sub.created_at is moment  # a new row carries this request's time
             if store.claim_confirmation(sub, moment, created=created):
                 url = state().links.confirm(sub.id, sub.token_version)
                 email = Outgoing("confirm", address, {"confirm_url": url}, sub.id)
