@@ -38,6 +38,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         env = _environment(Path(tmp), smtp, port)
         settings = load_settings(None, **_overrides(env))
         prefs_path = _prepare(settings)
+        baselines = {"preferences GET": _naive_preview_rps(settings)}
         with _server(env, port) as base:
             pages = {
                 "landing page GET": Target(f"{base}/"),
@@ -49,7 +50,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
                 closed_loop(target, 1, CONNECTIONS, Path(tmp))  # warm up: the preview, pools
                 most = closed_loop(target, seconds, CONNECTIONS, Path(tmp))
                 held = _median_run(target, seconds, 1 if quick else 3)
-                figures += _figures(name, most, held)
+                figures += _figures(name, most, held, baselines.get(name))
     return figures
 
 
@@ -154,7 +155,29 @@ def _p99(result: LoadResult) -> float:
     return result.p99_ms
 
 
-def _figures(name: str, most: LoadResult, held: LoadResult) -> list[dict[str, Any]]:
+def _naive_preview_rps(settings: Settings, rounds: int = 3) -> float:
+    """Baseline: previews per second if every preview fitted the features again (no cache)."""
+    from digest.editions import profile_for
+    from digest.store.subscribers import get_by_email
+    from digest.web.preview import PreviewCache
+
+    engine = db.make_engine(settings.database_url)
+    sessions = db.make_sessionmaker(engine)
+    with sessions() as session:
+        sub = get_by_email(session, "bench@example.org")
+        assert sub is not None, "the bench subscriber is missing"
+        profile = profile_for(sub, [], [])
+        start = time.perf_counter()
+        for _ in range(rounds):
+            PreviewCache(sessions).rank(session, profile, datetime.now(UTC))
+        elapsed = time.perf_counter() - start
+    engine.dispose()
+    return rounds / elapsed
+
+
+def _figures(
+    name: str, most: LoadResult, held: LoadResult, baseline: float | None
+) -> list[dict[str, Any]]:
     failed = most.failed + held.failed
     suffix = f" ({failed} failed requests)" if failed else ""
     return [
@@ -163,7 +186,7 @@ def _figures(name: str, most: LoadResult, held: LoadResult) -> list[dict[str, An
             "value": round(most.rps, 1),
             "unit": "req/s",
             "target": f">= {TARGET_RPS:g}",
-            "baseline": None,
+            "baseline": None if baseline is None else round(baseline, 1),
             "ok": most.rps >= TARGET_RPS and failed == 0,
         },
         {
