@@ -79,11 +79,18 @@ def test_a_flood_for_one_address_sends_one_email(app, client, smtp):
     assert len(mails(app, smtp)) == 1
 
 
-def test_the_per_ip_limit_answers_429_with_a_friendly_page(client):
+def limited_client(settings, engine, rate="10/hour"):
+    limited = settings.model_copy(update={"subscribe_rate_limit": rate})
+    return create_app(limited, engine=engine).test_client()
+
+
+def test_the_per_ip_limit_answers_429_with_a_friendly_page(settings, engine):
+    client = limited_client(settings, engine)
     answers = [subscribe(client, f"user{i}@example.org").status_code for i in range(12)]
     assert answers.count(429) == 2
     page = subscribe(client, "late@example.org").get_data(as_text=True)
     assert "Slow down" in page and "Traceback" not in page
+    assert client.application.extensions["digest"].mail.flush(timeout=10)
 
 
 @pytest.mark.parametrize(
@@ -159,13 +166,15 @@ def test_manage_emails_a_magic_link_only_to_subscribers(app, client, smtp):
     assert "Your preferences" in client.get(path).get_data(as_text=True)
 
 
-def test_the_manage_form_is_rate_limited_per_ip_too(client):
+def test_the_manage_form_is_rate_limited_per_ip_too(settings, engine):
+    client = limited_client(settings, engine)
     data = {"csrf_token": csrf(client, "/manage")}
     answers = [
         client.post("/manage", data=data | {"email": f"u{i}@example.org"}).status_code
         for i in range(11)
     ]
     assert answers.count(429) == 1
+    assert client.application.extensions["digest"].mail.flush(timeout=10)
 
 
 def test_a_confirm_link_of_a_deleted_subscriber_no_longer_works(app, client, smtp):
