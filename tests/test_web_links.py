@@ -142,6 +142,7 @@ def test_every_page_carries_security_headers(client):
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"  # base_url is https
 
 
 @pytest.mark.parametrize(
