@@ -26,6 +26,9 @@ class GunicornServer(BaseApplication):
     def load_config(self) -> None:
         for key, value in {**self.options, "worker_exit": self._drain}.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25 opens ~/.gunicorn/gunicorn.ctl; several servers would share it.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         from digest.web import create_app
