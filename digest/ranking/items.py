@@ -19,8 +19,9 @@ from digest.ranking.features import Features
 FEEDBACK_DEPTH = 10  # papers folded into a query
 KEYWORD_FEEDBACK = 0.8  # share of the expanded query that comes from feedback papers
 PAPER_FEEDBACK = 0.3
-KEYWORD_GENERIC = 0.5  # Rocchio negative: how much of the corpus centroid each query loses
-PAPER_GENERIC = 0.5
+GENERIC = 0.5  # Rocchio negative: how much of the corpus centroid every query loses
+SECOND_DEPTH = 3  # best candidates folded into a keyword's second round
+SECOND_SHARE = 0.3
 BATCH = 2_000
 
 
@@ -36,6 +37,7 @@ class Items:
         self.pending: list[tuple[str, str]] = []
         self.sims = np.zeros((0, features.n_pool), np.float32)
         self.literal = np.zeros((0, features.n_pool), bool)  # the paper contains the keyword
+        self.direct = np.zeros((0, features.n_pool), np.float32)  # before any feedback: the bar
 
     def keyword(self, text: str) -> int:
         """Column of a keyword item, registering it if new."""
@@ -59,8 +61,9 @@ class Items:
             return
         pending, self.pending = self.pending, []
         for start in range(0, len(pending), BATCH):
-            sims, literal = self._similarities(pending[start : start + BATCH])
+            sims, direct, literal = self._similarities(pending[start : start + BATCH])
             self.sims = np.vstack([self.sims, sims])
+            self.direct = np.vstack([self.direct, direct])
             self.literal = np.vstack([self.literal, literal])
 
     def _item(self, kind: str, key: str, label: str) -> int:
@@ -71,27 +74,30 @@ class Items:
             self.pending.append((kind, key))
         return found
 
-    def _similarities(self, batch: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    def _similarities(self, batch: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
         words = [key for kind, key in batch if kind == "keyword"]
         rows = np.array([self.row_of[key] for kind, key in batch if kind == "paper"], dtype=int)
         sims = np.zeros((len(batch), self.features.n_pool), np.float32)
-        literal = np.zeros(sims.shape, bool)
+        direct, literal = np.zeros_like(sims), np.zeros(sims.shape, bool)
         is_word = np.array([kind == "keyword" for kind, _ in batch])
         generic = self.features.centrality
         if words:
             tfidf, lsa = self.features.vectorize(words)
-            sims[is_word] = expand(self.features, tfidf, lsa, KEYWORD_FEEDBACK) - (
-                KEYWORD_GENERIC * generic
-            )
+            found, direct[is_word] = expand(self.features, tfidf, lsa, KEYWORD_FEEDBACK)
+            sims[is_word] = refine(self.features, found - GENERIC * generic)
             literal[is_word] = self.features.contains_all(words)
         if rows.size:
-            found = expand(self.features, *self.features.rows(rows), PAPER_FEEDBACK)
-            sims[~is_word] = found - PAPER_GENERIC * generic
-        return sims, literal
+            found, direct[~is_word] = expand(
+                self.features, *self.features.rows(rows), PAPER_FEEDBACK
+            )
+            sims[~is_word] = found - GENERIC * generic
+        return sims, direct, literal
 
 
-def expand(features: Features, tfidf: sp.csr_matrix, lsa: np.ndarray, share: float) -> np.ndarray:
-    """Similarity to the pool of queries moved toward their closest known papers (Rocchio).
+def expand(
+    features: Features, tfidf: sp.csr_matrix, lsa: np.ndarray, share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Similarity to the pool of queries moved toward their closest papers (Rocchio), and before.
 
     Done in score space: a candidate's similarity to the feedback papers is read from the
     precomputed paper-to-candidate matrix, so no expanded query vector is ever built.
@@ -106,4 +112,17 @@ def expand(features: Features, tfidf: sp.csr_matrix, lsa: np.ndarray, share: flo
     rows = np.repeat(np.arange(first.shape[0]), depth)
     chosen = sp.csr_matrix((weights.ravel(), (rows, top.ravel())), shape=first.shape)
     mix = np.where(found, share, 0.0).astype(np.float32)[:, None]
-    return (1 - mix) * first[:, : features.n_pool] + mix * (chosen @ features.all_to_pool)
+    direct = first[:, : features.n_pool]
+    return (1 - mix) * direct + mix * (chosen @ features.all_to_pool), direct
+
+
+def refine(features: Features, sims: np.ndarray) -> np.ndarray:
+    """Fold a keyword's best few candidates back into it: a second feedback round."""
+    # a short query's best papers today say what it means better than its own words
+    depth = min(SECOND_DEPTH, sims.shape[1])
+    if depth < 1 or sims.shape[1] < 20 * depth:  # too few candidates to learn from
+        return sims
+    top = np.argpartition(-sims, depth - 1, axis=1)[:, :depth]
+    pool = features.all_to_pool[: features.n_pool]
+    feedback = pool[top].mean(axis=1) - GENERIC * features.centrality
+    return (1 - SECOND_SHARE) * sims + SECOND_SHARE * feedback

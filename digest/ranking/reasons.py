@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from digest.ranking.profile import ProfileRows, author_key
+from digest.ranking.select import CATEGORY_BOOST
 
 if TYPE_CHECKING:
     from digest.ranking import Profile, Ranked
@@ -39,7 +40,6 @@ class Explainer:
         picks: np.ndarray,
         k: list[int],
         score: np.ndarray,
-        relevance: np.ndarray,
         marks: tuple[np.ndarray, np.ndarray],
     ) -> list[list[Ranked]]:
         """One ranked list per profile, best first, with reasons and the min-score verdict.
@@ -52,10 +52,9 @@ class Explainer:
         counts = np.minimum((picks >= 0).sum(axis=1), k).tolist()
         valid = np.arange(picks.shape[1]) < np.array(counts)[:, None]
         cols = np.where(valid, picks, 0)
-        scores, rels = (
-            np.round(np.take_along_axis(a, cols, 1).astype(float), 4) for a in (score, relevance)
-        )
         followed, in_category = (np.take_along_axis(a, cols, axis=1) for a in marks)
+        scores = np.round(np.take_along_axis(score, cols, 1).astype(float), 4)
+        rels = np.round(self._direct(rows, cols) + CATEGORY_BOOST * in_category, 4)
         minimum = np.array([p.min_score for p in profiles])[:, None]
         keep = ~rows.personal[:, None] | followed | (rels >= minimum)
         has, whys = self._personal(profiles, rows, cols, valid, followed, in_category)
@@ -121,6 +120,19 @@ class Explainer:
         if self.popular[col]:
             why.append(self.popular[col])
         return why
+
+    def _direct(self, rows: ProfileRows, cols: np.ndarray) -> np.ndarray:
+        """The relevance shown and held against min_score: weighted direct similarities.
+
+        Feedback and the centroid penalty rank well but are relative to the day; the bar
+        needs an absolute number, or a day with nothing for you would still look busy.
+        """
+        weights = rows.weights
+        prof = np.repeat(np.arange(weights.shape[0]), np.diff(weights.indptr))
+        if not prof.size:
+            return np.zeros(cols.shape)
+        direct = self.scorer.items.direct[weights.indices[:, None], cols[prof]]
+        return _sum_by(prof, direct * weights.data[:, None], cols.shape).astype(float)
 
     def _keyword_bits(self, items: list[list[int]], cols: np.ndarray) -> tuple[Any, Any]:
         """Bit i set where the profile's keyword i is contained in / close to the picked paper."""
@@ -210,7 +222,7 @@ def _pairs(items: list[list[int]], limit: int | None) -> tuple[np.ndarray, np.nd
 
 def _sum_by(prof: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum rows of `values` per profile (`prof` is sorted), into a profiles x picks array."""
-    out = np.zeros(shape, np.int64)
+    out = np.zeros(shape, values.dtype)
     starts = np.flatnonzero(np.r_[True, prof[1:] != prof[:-1]])
     out[prof[starts]] = np.add.reduceat(values, starts, axis=0)
     return out

@@ -14,13 +14,12 @@ from digest.ranking.features import Features
 from digest.ranking.items import Items
 from digest.ranking.profile import ProfileRows, author_key, paper_key, profile_rows
 from digest.ranking.reasons import Explainer
-from digest.ranking.select import mmr_select, overlap, trending
+from digest.ranking.select import CATEGORY_BOOST, mmr_select, overlap, trending
 from digest.ranking.text import normalize_text, paper_text
 
 if TYPE_CHECKING:
     from digest.ranking import Profile, Ranked
 
-CATEGORY_BOOST = 0.15
 FOLLOWED_BOOST = 1.0  # above any blend of relevance and trending: followed authors come first
 
 
@@ -64,7 +63,7 @@ class Scorer:
         items = self.items
         rows = profile_rows(profiles, items.keyword, items.paper, items.count)
         items.flush()
-        relevance = self._relevance(rows)
+        relevance = self._relevance(rows)  # ranks: typical-of-the-day papers held back
         categories = self._marks(profiles, "categories", self.by_category)
         relevance += CATEGORY_BOOST * categories
         followed = self._marks(profiles, "authors", self.by_author)
@@ -75,7 +74,7 @@ class Scorer:
         k = [top_k if top_k is not None else p.max_papers for p in profiles]
         picks = mmr_select(score, self.paper_overlap, max(k, default=0))
         marks = (followed, categories)
-        return self.explainer.results(profiles, rows, picks, k, score, relevance, marks)
+        return self.explainer.results(profiles, rows, picks, k, score, marks)
 
     def _relevance(self, rows: ProfileRows) -> np.ndarray:
         """Each profile's weights times its items' similarities: one sparse-dense product."""

@@ -12,6 +12,7 @@ import numpy as np
 UPVOTES_SCALE = math.log1p(50)  # 50 upvotes already counts as fully trending
 VELOCITY_SCALE = math.log1p(20)  # 20 upvotes an hour likewise
 RECENCY_HALF_LIFE_DAYS = 3.0
+CATEGORY_BOOST = 0.15  # relevance a paper gains by being in one of your categories
 MMR_LAMBDA = 0.8  # 1 = pure score; lower spreads the digest over more subtopics
 MMR_OVERLAP = 0.3  # similarity below which two papers do not compete at all
 MMR_POOL = 3  # candidates considered per digest slot
