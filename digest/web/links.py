@@ -7,6 +7,8 @@ from datetime import date
 from flask import Blueprint, Response, current_app, render_template
 from werkzeug.exceptions import NotFound
 
+from digest.compose import digest_context
+from digest.render import Renderer
 from digest.store import papers as paper_store
 from digest.store import subscribers as store
 from digest.web.state import local, now, read_token, session_scope, state, subscriber_from
@@ -72,8 +74,6 @@ def feedback(token: str, paper: str, direction: str) -> str:
 @bp.get("/d/<token>")
 def view(token: str) -> Response:
     """The digest in the browser, rebuilt from its delivery row."""
-    from digest.compose import digest_context
-
     claims = read_token(("view",), token)
     edition = _edition(claims.extra.get("e"))
     with session_scope() as session:
@@ -99,9 +99,8 @@ def _edition(value: object) -> date:
         raise NotFound(GONE_DIGEST) from None
 
 
-def _renderer():  # noqa: ANN202 - the Renderer type lives in digest.render, imported lazily
+def _renderer() -> Renderer:
+    """One Renderer per app: it inlines the email styles once when made."""
     if "digest.renderer" not in current_app.extensions:
-        from digest.render import Renderer
-
         current_app.extensions["digest.renderer"] = Renderer()
     return current_app.extensions["digest.renderer"]
