@@ -11,9 +11,12 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from email.message import EmailMessage
 from typing import Any
 
 from digest.config import Settings
+from digest.mailer import Mailer, build_message
+from digest.render import Renderer
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 4
@@ -39,7 +42,7 @@ class MailQueue:
         self._queue: queue.Queue[Outgoing] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._renderer: Any = None
+        self._renderer: Renderer | None = None
         self.retry_seconds = RETRY_SECONDS
 
     def put(self, item: Outgoing) -> None:
@@ -78,8 +81,6 @@ class MailQueue:
 
     def _send(self, batch: list[Outgoing]) -> list[Outgoing]:
         """Send over one connection; return what to try again (never what was sent)."""
-        from digest.mailer import Mailer
-
         remaining, again = list(batch), []
         try:
             with Mailer(self.settings) as mailer:
@@ -95,9 +96,7 @@ class MailQueue:
             again += remaining
         return again
 
-    def _message(self, item: Outgoing) -> Any:
-        from digest.mailer import build_message
-
+    def _message(self, item: Outgoing) -> EmailMessage:
         rendered = self._get_renderer().message(item.kind, **item.context)
         return build_message(rendered, to=item.to, settings=self.settings, unsubscribe_url=None)
 
@@ -114,9 +113,7 @@ class MailQueue:
         for item in keep:
             self._queue.put(item)
 
-    def _get_renderer(self) -> Any:
+    def _get_renderer(self) -> Renderer:
         if self._renderer is None:
-            from digest.render import Renderer
-
             self._renderer = Renderer()
         return self._renderer
