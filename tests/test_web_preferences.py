@@ -148,3 +148,12 @@ def test_a_save_without_csrf_token_is_refused(app, client):
     sub = web.add_subscriber(app)
     answer = client.post(prefs_path(app, sub), data={"keywords": "x"})
     assert answer.status_code == 400 and "Reload the page" in answer.get_data(as_text=True)
+
+
+def test_unknown_categories_are_refused(app, client):
+    sub = web.add_subscriber(app)
+    path = prefs_path(app, sub)
+    data = form(client, path) | {"categories": ["cs.LG", "<i>cs.FAKE</i>"]}
+    answer = client.post(path, data=data)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "Unknown arXiv categories: &lt;i&gt;cs.FAKE" in page

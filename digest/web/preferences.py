@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from digest.editions import profile_for
 from digest.models import Subscriber
 from digest.store import subscribers as store
-from digest.web.categories import CategoryList
+from digest.web.categories import CATEGORY_IDS, CategoryList
 from digest.web.preview import preview, profile_with
 from digest.web.state import local, now, session_scope, state, subscriber_from
 
@@ -50,6 +50,9 @@ def parse_form(form: MultiDict[str, str]) -> tuple[dict[str, list[str]], dict[st
             interests[kind] = store.check_interests(kind, store.split_list(raw))
         except store.SubscriberError as exc:
             errors[name] = str(exc)
+    unknown = set(interests.get("category", ())) - CATEGORY_IDS
+    if unknown:
+        errors["categories"] = f"Unknown arXiv categories: {', '.join(sorted(unknown))}."
     for name in SETTING_FIELDS:
         if name in form:
             try:
