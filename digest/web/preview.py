@@ -24,7 +24,7 @@ from digest.store.subscribers import feedback_of
 
 PREVIEW_WINDOW = timedelta(days=3)
 REFIT_SECONDS = 300
-SCORERS_PER_POOL = 16
+SCORERS_PER_POOL = 4  # each holds a pool x pool similarity matrix
 
 
 @dataclass
