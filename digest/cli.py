@@ -351,7 +351,14 @@ def serve(ctx: Context, host: str, port: int, with_scheduler: bool, dev: bool) -
     """Run the web app on gunicorn (subscribe, preferences, one-click links, /healthz)."""
     from digest.web.server import serve as run_server
 
-    run_server(ctx.settings, host, port, dev=dev, with_scheduler=with_scheduler)
+    run_server(
+        ctx.settings,
+        host,
+        port,
+        dev=dev,
+        with_scheduler=with_scheduler,
+        config_file=ctx.config_file,
+    )
 
 
 def _require_schema(ctx: Context) -> None:

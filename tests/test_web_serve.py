@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import smtplib
 import subprocess
 import sys
 import time
@@ -28,6 +29,18 @@ def wait_for(url: str, seconds: float = 30) -> bytes:
             time.sleep(0.2)
 
 
+def smtp_answers(port: int, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=2) as client:
+                return client.noop()[0] == 250
+        except OSError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_serve_answers_healthz_on_gunicorn_and_runs_the_dev_smtp_server(settings, engine):
     port, smtp_port = free_port(), free_port()
@@ -42,6 +55,7 @@ def test_serve_answers_healthz_on_gunicorn_and_runs_the_dev_smtp_server(settings
     try:
         assert b'"ok"' in wait_for(f"http://127.0.0.1:{port}/healthz")
         assert b"Dev inbox" in wait_for(f"http://127.0.0.1:{port}/dev/inbox")
+        assert smtp_answers(smtp_port)
         assert b"digest" in wait_for(f"http://127.0.0.1:{port}/")
     finally:
         server.terminate()

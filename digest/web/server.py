@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -68,36 +71,46 @@ def gunicorn_options(settings: Settings, host: str, port: int, **extra: Any) -> 
 
 
 def serve(
-    settings: Settings, host: str, port: int, *, dev: bool = False, with_scheduler: bool = False
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    dev: bool = False,
+    with_scheduler: bool = False,
+    config_file: Path | None = None,
 ) -> None:
-    """Run until interrupted; in dev mode the local SMTP server catches every email."""
-    outbox = _start_outbox(settings) if dev else None
-    scheduler = _start_scheduler(settings) if with_scheduler else None
+    """Run until interrupted, with the scheduler and the dev SMTP server as child processes.
+
+    Children rather than threads: the gunicorn master forks workers, and a fork taken while
+    another thread holds a lock (logging, a database connection) can deadlock the worker.
+    """
+    children = []
+    if dev:
+        children.append(_child("mailcatcher", *_outbox_args(settings)))
+        log.info("dev SMTP server on %s:%s; see /dev/inbox", settings.smtp_host, settings.smtp_port)
+    if with_scheduler:
+        children.append(
+            _child("schedule", *(["--config", str(config_file)] if config_file else []))
+        )
     try:
         GunicornServer(settings, gunicorn_options(settings, host, port), dev=dev).run()
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        if outbox is not None:
-            outbox.stop()
+        for child in children:
+            child.terminate()
+            child.wait(timeout=15)
 
 
-def _start_scheduler(settings: Settings) -> Any:
-    # In the gunicorn master only: workers are forked without its thread, so it runs once.
-    from digest.schedule import start_background
-
-    return start_background(settings)
-
-
-def _start_outbox(settings: Settings) -> Any:
-    from digest.outbox import OutboxServer
-
-    server = OutboxServer(settings.outbox_dir, host=settings.smtp_host, port=settings.smtp_port)
-    server.start()
-    log.info(
-        "dev SMTP server on %s:%s writes to %s; see /dev/inbox",
+def _outbox_args(settings: Settings) -> list[str]:
+    return [
+        "--host",
         settings.smtp_host,
-        settings.smtp_port,
-        settings.outbox_dir,
-    )
-    return server
+        "--port",
+        str(settings.smtp_port),
+        "--dir",
+        str(settings.outbox_dir),
+    ]
+
+
+def _child(*args: str) -> subprocess.Popen[bytes]:
+    """`digest ARGS...` in a child process (it reads the same environment)."""
+    return subprocess.Popen([sys.executable, "-m", "digest", *args])
