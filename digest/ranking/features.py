@@ -87,7 +87,7 @@ class _Lsa:
         if shared.size > LSA_TERMS:  # the most frequent shared terms carry the co-occurrences
             shared = np.sort(shared[np.argsort(-df[shared], kind="stable")[:LSA_TERMS]])
         self.columns = shared if shared.size > dims else np.arange(tfidf.shape[1])
-        self.svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=4, random_state=0)
+        self.svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=2, random_state=0)
         self.svd.fit(tfidf[:, self.columns])
 
     def transform(self, tfidf: sp.csr_matrix) -> np.ndarray:
