@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -77,14 +76,6 @@ def add_subscriber(app: Flask, email: str = "alice@example.org", **kw):
             session, email, settings=state.settings, now=datetime.now(UTC), confirmed=True, **kw
         )
     return sub
-
-
-@dataclass
-class Sub:
-    """Just what a token needs, for links to subscribers that need not exist."""
-
-    id: int
-    token_version: int
 
 
 def token(app: Flask, purpose: str, sub, **extra) -> str:
