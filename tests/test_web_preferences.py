@@ -157,3 +157,9 @@ def test_unknown_categories_are_refused(app, client):
     answer = client.post(path, data=data)
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400 and "Unknown arXiv categories: &lt;i&gt;cs.FAKE" in page
+
+
+def test_time_zone_suggestions_are_a_cacheable_list(client):
+    answer = client.get("/preferences/timezones.json")
+    assert "Europe/Berlin" in answer.get_json() and "UTC" in answer.get_json()
+    assert answer.headers["Cache-Control"] == "public, max-age=86400"
