@@ -6,10 +6,12 @@ Routes, all on one screen:
   /confirm/<token>        GET asks, POST confirms              subscribe.confirm_page/confirm
   /manage                 email me a magic link                subscribe.manage
   /preferences/<token>    edit everything (+ /preview JSON)    preferences.*
+  /preferences/timezones.json  time zone suggestions           preferences.timezones
   /u/<token>              GET asks, POST one-click unsubscribe links.unsubscribe_page/unsubscribe
+  POST /u/<token>/resubscribe  undo the unsubscribe            links.resubscribe
   /f/<token>/<paper>/<d>  more/less like this, undo            links.feedback
   /d/<token>              this digest in the browser           links.view
-  /account/<token>        export my data, delete me            account.*
+  /account/<token>        export (/export), delete (/delete)   account.*
   /healthz, /dev/inbox    operators and development            health.*
   /metrics                Prometheus text from the database    metrics.metrics
 """
