@@ -4,7 +4,9 @@ another process, and recorded in SQLite — with each stage's share of the time.
 
 from __future__ import annotations
 
+import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +39,8 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     sent = report.sent.sent
     figures = [
         _figure(
-            f"{subscribers:,} digests scored+rendered+sent+recorded",
+            f"{subscribers:,} digests scored+rendered+sent+recorded"
+            f" (sink: {Path(sink_command(0)[0]).name})",
             seconds,
             "s",
             f"<= {TARGET_SECONDS:.0f} s for 100,000",
@@ -70,12 +73,19 @@ def _figure(name: str, value: float, unit: str, target: str, ok: bool) -> dict[s
     }
 
 
+def sink_command(port: int) -> list[str]:
+    """Postfix's smtp-sink (C, as fast as a real relay) when installed, else digest's own."""
+    postfix_sink = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+    if Path(postfix_sink).exists():
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        return [postfix_sink, *user, f"127.0.0.1:{port}", "64"]
+    return [sys.executable, "-m", "digest", "mailcatcher", "--port", str(port), "--discard"]
+
+
 def _day(workdir: Path, subscribers: int, papers: int) -> tuple[float, Any]:
     port = free_port()
     sink = subprocess.Popen(
-        [sys.executable, "-m", "digest", "mailcatcher", "--port", str(port), "--discard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        sink_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         settings = _settings(workdir, port)

@@ -16,6 +16,7 @@ from email.policy import SMTP
 from email.utils import make_msgid
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import dkim
 
@@ -57,9 +58,22 @@ class _HeaderClasses(HeaderRegistry):
         return made
 
 
+class _FoldOnce(type(SMTP)):  # type: ignore[misc]
+    """SMTP policy that folds each distinct header line once: most repeat in every message."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        # The type is part of the key: a raw string and a parsed header fold differently.
+        return _fold(self, name, value, type(value))
+
+
+@lru_cache(maxsize=256)
+def _fold(policy: Any, name: str, value: str, _kind: type) -> bytes:
+    return bytes(super(_FoldOnce, policy).fold_binary(name, value))
+
+
 # refold_source="none": headers stored raw (List-Unsubscribe, DKIM-Signature) are sent exactly as
 # given. Folding them would turn a long URL into RFC 2047 encoded words and break it.
-POLICY = SMTP.clone(header_factory=_HeaderClasses(), refold_source="none")
+POLICY = _FoldOnce(linesep="\r\n", header_factory=_HeaderClasses(), refold_source="none")
 
 
 @dataclass(frozen=True)
