@@ -16,12 +16,13 @@ import scipy.sparse as sp
 
 from digest.ranking.features import Features
 
-FEEDBACK_DEPTH = 10  # papers folded into a query
+KEYWORD_DEPTH = 10  # papers folded into a keyword
+PAPER_DEPTH = 15  # papers folded into a liked paper
 KEYWORD_FEEDBACK = 0.8  # share of the expanded query that comes from feedback papers
 PAPER_FEEDBACK = 0.3
 GENERIC = 0.5  # Rocchio negative: how much of the corpus centroid every query loses
-SECOND_DEPTH = 3  # best candidates folded into a keyword's second round
-SECOND_SHARE = 0.3
+SECOND_DEPTH = 2  # best candidates folded into a keyword's second round
+SECOND_SHARE = 0.4
 BATCH = 2_000
 
 
@@ -83,19 +84,21 @@ class Items:
         generic = self.features.centrality
         if words:
             tfidf, lsa = self.features.vectorize(words)
-            found, direct[is_word] = expand(self.features, tfidf, lsa, KEYWORD_FEEDBACK)
+            found, direct[is_word] = expand(
+                self.features, tfidf, lsa, KEYWORD_FEEDBACK, KEYWORD_DEPTH
+            )
             sims[is_word] = refine(self.features, found - GENERIC * generic)
             literal[is_word] = self.features.contains_all(words)
         if rows.size:
             found, direct[~is_word] = expand(
-                self.features, *self.features.rows(rows), PAPER_FEEDBACK
+                self.features, *self.features.rows(rows), PAPER_FEEDBACK, PAPER_DEPTH
             )
             sims[~is_word] = found - GENERIC * generic
         return sims, direct, literal
 
 
 def expand(
-    features: Features, tfidf: sp.csr_matrix, lsa: np.ndarray, share: float
+    features: Features, tfidf: sp.csr_matrix, lsa: np.ndarray, share: float, depth: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Similarity to the pool of queries moved toward their closest papers (Rocchio), and before.
 
@@ -103,7 +106,7 @@ def expand(
     precomputed paper-to-candidate matrix, so no expanded query vector is ever built.
     """
     first = features.sims_to_all(tfidf, lsa)
-    depth = min(FEEDBACK_DEPTH, max(1, first.shape[1] // 20))  # a tiny corpus has no neighbours
+    depth = min(depth, max(1, first.shape[1] // 20))  # a tiny corpus has no neighbours
     top = np.argpartition(-first, depth - 1, axis=1)[:, :depth]
     weights = np.clip(np.take_along_axis(first, top, axis=1), 0.0, None)
     total = weights.sum(axis=1, keepdims=True)

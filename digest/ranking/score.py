@@ -75,13 +75,19 @@ class Scorer:
         items = self.items
         rows = profile_rows(profiles, items.keyword, items.paper, items.count)
         items.flush()
-        relevance = self._relevance(rows)  # ranks: typical-of-the-day papers held back
-        categories = self._marks(profiles, "categories", self.by_category)
-        relevance += CATEGORY_BOOST * categories
-        followed = self._marks(profiles, "authors", self.by_author)
         weight = np.array([p.trending_weight for p in profiles], np.float32)
         weight = np.where(rows.personal, weight, 1.0)[:, None]
-        score = (1 - weight) * relevance + weight * self.trend + FOLLOWED_BOOST * followed
+        score = self._relevance(rows)  # ranks: typical-of-the-day papers held back
+        score *= 1 - weight  # in place: these profiles x papers arrays are the bulk of the work
+        score += weight * self.trend
+        categories = self._marks(profiles, "categories", self.by_category)
+        followed = self._marks(profiles, "authors", self.by_author)
+        for marks, boost in (
+            (categories, CATEGORY_BOOST * (1 - weight)),
+            (followed, FOLLOWED_BOOST),
+        ):
+            at = np.nonzero(marks)
+            score[at] += np.broadcast_to(boost, marks.shape)[at]
         score[self._blocked(profiles, categories, exclude_ids)] = -np.inf
         k = [top_k if top_k is not None else p.max_papers for p in profiles]
         picks = mmr_select(score, self.paper_overlap, max(k, default=0))
