@@ -107,7 +107,7 @@ def rank_chunks(
     chunk_size: int = 5_000,
 ) -> Iterator[list[list[Ranked]]]:
     """Yield `rank` results a chunk of profiles at a time, so huge lists stay in bounded memory."""
-    from digest.ranking.score import Scorer
+    from digest.ranking.score import Scorer, collector_paused
 
     if not profiles:
         return
@@ -115,7 +115,8 @@ def rank_chunks(
         for start in range(0, len(profiles), chunk_size):
             yield [[] for _ in profiles[start : start + chunk_size]]
         return
-    scorer = Scorer(papers, history, now=now, upvote_velocity=upvote_velocity)
+    with collector_paused():
+        scorer = Scorer(papers, history, now=now, upvote_velocity=upvote_velocity)
     for start in range(0, len(profiles), chunk_size):
         stop = start + chunk_size
         excluded = exclude_ids[start:stop] if exclude_ids is not None else None

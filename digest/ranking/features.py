@@ -43,13 +43,11 @@ class Features:
 
     def sims_to_all(self, tfidf: sp.csr_matrix, lsa: np.ndarray) -> np.ndarray:
         """Blended cosine of query vectors to every known paper (pool and history)."""
-        lexical = (tfidf @ self.tfidf.T).toarray()
-        return LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * (lsa @ self.lsa.T)
+        return _blend(tfidf @ self.tfidf.T, lsa @ self.lsa.T)
 
     def sims_to_pool(self, tfidf: sp.csr_matrix, lsa: np.ndarray) -> np.ndarray:
         """Blended cosine of query vectors to the candidate papers only."""
-        lexical = (tfidf @ self.pool_tfidf_t).toarray()
-        return LEXICAL_SHARE * lexical + (1 - LEXICAL_SHARE) * (lsa @ self.pool_lsa_t)
+        return _blend(tfidf @ self.pool_tfidf_t, lsa @ self.pool_lsa_t)
 
     def contains_all(self, texts: Sequence[str]) -> np.ndarray:
         """Texts x candidates: True where the paper has every known word of the text."""
@@ -76,6 +74,14 @@ class Features:
         if self.lsa_model is None:
             return np.zeros((tfidf.shape[0], 1), dtype=np.float32)
         return normalize(self.lsa_model.transform(tfidf)).astype(np.float32)
+
+
+def _blend(lexical: sp.spmatrix, semantic: np.ndarray) -> np.ndarray:
+    """LEXICAL_SHARE of the term cosine plus the rest of the LSA cosine, built in place."""
+    semantic *= 1 - LEXICAL_SHARE
+    entries = sp.coo_matrix(lexical)  # a product's entries are unique, so += is safe
+    semantic[entries.row, entries.col] += LEXICAL_SHARE * entries.data
+    return semantic
 
 
 class _Lsa:

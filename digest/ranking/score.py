@@ -62,7 +62,7 @@ class Scorer:
         exclude_ids: Sequence[Collection[str]] | None,
     ) -> list[list[Ranked]]:
         """Rank the pool for each profile of one chunk."""
-        with _collector_paused():
+        with collector_paused():
             return self._rank(profiles, top_k=top_k, exclude_ids=exclude_ids)
 
     def _rank(
@@ -149,7 +149,7 @@ class Scorer:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building results.
 
     A chunk makes tens of thousands of small acyclic objects (results, reason lists); each
