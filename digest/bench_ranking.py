@@ -77,10 +77,10 @@ class Profiles(Sequence[Profile]):
     """Subscribers made on demand, a slice at a time, as the pipeline would load them."""
 
     def __init__(self, world: World, count: int, start: int = 0) -> None:
-        self.world, self.count, self.start = world, count, start
+        self.world, self.size, self.start = world, count, start
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
     @overload
     def __getitem__(self, index: int) -> Profile: ...
@@ -88,7 +88,7 @@ class Profiles(Sequence[Profile]):
     def __getitem__(self, index: slice) -> Sequence[Profile]: ...
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            return [self._make(i) for i in range(*index.indices(self.count))]
+            return [self._make(i) for i in range(*index.indices(self.size))]
         return self._make(index)
 
     def _make(self, i: int) -> Profile:

@@ -43,8 +43,7 @@ class EvalPaper:
     title: str
     abstract: str
     authors: list[str]
-    date: str
-    comment: str | None = None
+    day: str
     categories: list[str] = field(default_factory=list)
     published: date | None = None
     upvotes: int | None = None
@@ -68,7 +67,6 @@ def load(data_dir: Path) -> tuple[list[EvalPaper], list[dict[str, Any]]]:
             p.get("abstract") or "",
             p.get("authors") or [],
             p.get("date") or "",
-            p.get("comment"),
         )
         for p in _lines(data_dir / "papers.jsonl.gz")
     ]
@@ -91,8 +89,8 @@ def evaluate(data_dir: Path) -> dict[str, dict[str, dict[str, float]]]:
         by_day[sub["day"]].append(sub)
     scores: dict[str, dict[str, list[dict[str, float]]]] = defaultdict(lambda: defaultdict(list))
     for day, subs in sorted(by_day.items()):
-        pool = [p for p in papers if p.date == day]
-        history = [p for p in papers if p.date < day]
+        pool = [p for p in papers if p.day == day]
+        history = [p for p in papers if p.day < day]
         for sub, ranked in zip(subs, _rank_day(pool, history, subs), strict=True):
             for method, ids in ranked.items():
                 for group in _groups(sub):
