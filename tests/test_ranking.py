@@ -198,3 +198,18 @@ def test_chunks_add_up_to_the_whole(papers):
     whole = rank(papers, profiles, now=NOW)
     chunks = [r for chunk in rank_chunks(papers, profiles, now=NOW, chunk_size=3) for r in chunk]
     assert [ids(r) for r in chunks] == [ids(r) for r in whole]
+
+
+def test_the_same_paper_twice_in_the_pool_is_ranked_once(papers):
+    again = replace(papers[0], id=papers[0].id + "v2")
+    got = ids(rank_one([*papers, again], Profile("sybil", keywords=["diffusion"]), top_k=20))
+    assert got.count("2501.00001") == 1 and len(got) == len(papers)
+
+
+def test_a_keyword_of_only_common_words_is_a_near_miss_not_an_error(papers):
+    got = rank_one(papers, Profile("trent", keywords=["the", "!!!"]), top_k=2)
+    assert len(got) == 2 and not any(r.above_min for r in got)
+
+
+def test_a_digest_of_zero_papers_is_empty(papers):
+    assert rank_one(papers, Profile("uma", keywords=["robots"], max_papers=0)) == []

@@ -65,7 +65,7 @@ def author_key(name: str) -> str:
 
 def paper_key(paper_id: str) -> str:
     """The version-less id, so 2501.00001v2 and 2501.00001 are one paper."""
-    return arxiv_id(paper_id) or paper_id.strip().lower()
+    return arxiv_id(paper_id) or paper_id.strip()
 
 
 @dataclass

@@ -58,7 +58,7 @@ class Explainer:
         minimum = np.array([p.min_score for p in profiles])[:, None]
         keep = ~rows.personal[:, None] | followed | (rels >= minimum)
         has, whys = self._personal(profiles, rows, cols, valid, followed, in_category)
-        keys, plain, trending, out = self.scorer.keys, self.plain, self.trending, []
+        keys, plain, trending, out = self.scorer.ids, self.plain, self.trending, []
         lists = (cols.tolist(), scores.tolist(), rels.tolist(), has.tolist(), keep.tolist())
         for row, (n, personal) in enumerate(zip(counts, rows.personal.tolist(), strict=True)):
             usual = plain if personal else trending

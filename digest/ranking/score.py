@@ -36,8 +36,9 @@ class Scorer:
         now: datetime | None,
         upvote_velocity: Mapping[str, float] | None,
     ) -> None:
-        self.papers = list(papers)
-        self.keys = [paper_key(p.id) for p in self.papers]
+        self.papers = list({paper_key(p.id): p for p in reversed(papers)}.values())[::-1]
+        self.keys = [paper_key(p.id) for p in self.papers]  # one row per paper, first kept
+        self.ids = [p.id for p in self.papers]
         seen = set(self.keys)
         extra = [h for h in history if paper_key(h.id) not in seen]
         known = self.papers + list({paper_key(h.id): h for h in extra}.values())
