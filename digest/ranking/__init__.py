@@ -81,17 +81,23 @@ def rank(
     `exclude_ids[i]`: ids already sent to profile i (never returned, whatever the version).
     Results include papers below min_score (above_min False) so callers can show near misses.
     """
+    from digest.ranking.score import collector_paused
+
     results: list[list[Ranked]] = []
-    for chunk in rank_chunks(
-        papers,
-        profiles,
-        history=history,
-        top_k=top_k,
-        exclude_ids=exclude_ids,
-        now=now,
-        upvote_velocity=upvote_velocity,
-    ):
-        results.extend(chunk)
+    with collector_paused():  # nothing made here is cyclic; see `collector_paused`
+        results.extend(
+            ranked
+            for chunk in rank_chunks(
+                papers,
+                profiles,
+                history=history,
+                top_k=top_k,
+                exclude_ids=exclude_ids,
+                now=now,
+                upvote_velocity=upvote_velocity,
+            )
+            for ranked in chunk
+        )
     return results
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,7 +63,7 @@ class Explainer:
         lists = (cols.tolist(), scores.tolist(), rels.tolist(), has.tolist(), keep.tolist())
         for row, (n, personal) in enumerate(zip(counts, rows.personal.tolist(), strict=True)):
             usual = plain if personal else trending
-            picked = zip(*(values[row][:n] for values in lists), strict=True)
+            picked = islice(zip(*(values[row] for values in lists), strict=True), n)
             out.append(
                 [
                     Ranked(keys[c], s, r, next(whys) if h else list(usual[c]), kp)
@@ -86,9 +87,10 @@ class Explainer:
         has = valid & (followed | in_category | (matched > 0) | (related > 0) | (closest >= 0))
         at = np.nonzero(has)
         flags = [a[at].tolist() for a in (cols, followed, matched, related, closest, in_category)]
+        why = self._why
         whys = [
-            self._why(profiles[row], rows, row, *values)
-            for row, *values in zip(at[0].tolist(), *flags, strict=True)
+            why(profiles[row], rows, row, col, fol, mat, rel, clo, cat)
+            for row, col, fol, mat, rel, clo, cat in zip(at[0].tolist(), *flags, strict=True)
         ]
         return has, iter(whys)
 
