@@ -213,3 +213,10 @@ def test_a_keyword_of_only_common_words_is_a_near_miss_not_an_error(papers):
 
 def test_a_digest_of_zero_papers_is_empty(papers):
     assert rank_one(papers, Profile("uma", keywords=["robots"], max_papers=0)) == []
+
+
+def test_papers_without_any_words_match_no_keyword(papers):
+    blank = [replace(papers[0], id="2501.77777", title="...", abstract=""), papers[9]]
+    got = rank_one(blank, Profile("victor", keywords=["diffusion"]), top_k=2)
+    assert [r.relevance for r in got] == [0.0, 0.0]
+    assert not any(r.above_min for r in got)

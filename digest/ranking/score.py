@@ -43,7 +43,8 @@ class Scorer:
         extra = [h for h in history if paper_key(h.id) not in seen]
         known = self.papers + list({paper_key(h.id): h for h in extra}.values())
         self.row_of = {paper_key(p.id): i for i, p in reversed(list(enumerate(known)))}
-        self.features = Features([paper_text(p) for p in known], len(self.papers))
+        texts = [paper_text(p) for p in known] or [""]  # an empty day still fits (to nothing)
+        self.features = Features(texts, len(self.papers))
         self.items = Items(self.features, self.row_of, [p.title or p.id for p in known])
         self.trend = trending(self.papers, self.keys, now, upvote_velocity)
         self.paper_overlap = overlap(self.features.all_to_pool[: len(self.papers)])
@@ -63,6 +64,8 @@ class Scorer:
         exclude_ids: Sequence[Collection[str]] | None,
     ) -> list[list[Ranked]]:
         """Rank the pool for each profile of one chunk."""
+        if not self.papers:
+            return [[] for _ in profiles]
         with collector_paused():
             return self._rank(profiles, top_k=top_k, exclude_ids=exclude_ids)
 

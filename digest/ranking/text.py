@@ -67,8 +67,8 @@ class TermWeights:
         )
         try:
             word_counts = self.words.fit_transform(docs)
-        except ValueError:  # no words at all: one shared placeholder keeps the shapes sound
-            self.words = CountVectorizer(analyzer=lambda _d: ["<empty>"])
+        except ValueError:  # no words at all: one term no text has keeps the shapes sound
+            self.words = CountVectorizer(analyzer=_words, vocabulary=["<no words>"])
             word_counts = self.words.fit_transform(docs)
         try:
             counts = sp.hstack([word_counts, self.pairs.fit_transform(docs)]).tocsr()
