@@ -18,12 +18,11 @@ log = logging.getLogger("digest")
 
 
 class Context:
-    """What every command gets: the settings, and a lazily made engine."""
+    """What every command gets: the settings, and the process's engine for their database."""
 
     def __init__(self, config_file: Path | None) -> None:
         self.config_file = config_file
         self._settings: Settings | None = None
-        self._engine: Any = None
 
     @property
     def settings(self) -> Settings:
@@ -36,12 +35,10 @@ class Context:
 
     @property
     def engine(self) -> Any:
-        if self._engine is None:
-            self._engine = db.make_engine(self.settings.database_url)
-        return self._engine
+        return self.sessions().kw["bind"]
 
     def sessions(self) -> Any:
-        return db.make_sessionmaker(self.engine)
+        return db.sessions_for(self.settings.database_url)
 
 
 pass_ctx = click.make_pass_decorator(Context)

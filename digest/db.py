@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +72,21 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         alembic_log.setLevel(level)
 
 
-@lru_cache(maxsize=8)
+_FACTORIES: dict[str, sessionmaker[Session]] = {}
+
+
 def sessions_for(url: str) -> sessionmaker[Session]:
     """One engine and sessionmaker per URL per process (workers, the scheduler, the web app)."""
-    return make_sessionmaker(make_engine(url))
+    factory = _FACTORIES.get(url)
+    if factory is None:
+        factory = _FACTORIES[url] = make_sessionmaker(make_engine(url))
+    return factory
+
+
+def dispose_all() -> None:
+    """Close every pooled connection `sessions_for` opened (tests, and after a fork)."""
+    while _FACTORIES:
+        _, factory = _FACTORIES.popitem()
+        bind = factory.kw.get("bind")
+        if bind is not None:
+            bind.dispose()

@@ -32,6 +32,13 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def _close_shared_engines() -> Iterator[None]:
+    """Engines the code under test opened through db.sessions_for close with the test."""
+    yield
+    db.dispose_all()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database of each backend under test."""

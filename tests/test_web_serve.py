@@ -64,7 +64,8 @@ def test_serve_answers_healthz_on_gunicorn_and_runs_the_dev_smtp_server(settings
 
 
 def test_sqlite_is_served_by_one_process(settings):
-    assert gunicorn_options(settings, "127.0.0.1", 8000)["workers"] == 1
+    sqlite = settings.model_copy(update={"database_url": "sqlite:///var/digest.db"})
+    assert gunicorn_options(sqlite, "127.0.0.1", 8000)["workers"] == 1
     postgres = settings.model_copy(update={"database_url": "postgresql+psycopg://db/digest"})
     assert gunicorn_options(postgres, "127.0.0.1", 8000)["workers"] == settings.web_workers
 
