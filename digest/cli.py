@@ -286,8 +286,13 @@ def demo_command(ctx: Context) -> None:
 
 
 @cli.command("bench")
-@click.option("--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Also write the figures as JSON.")
+@click.option(
+    "--json",
+    "json_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also write the figures as JSON.",
+)
 @click.option("--quick", is_flag=True, help="Smaller sizes, for a fast look (targets need full).")
 @click.option("--only", multiple=True, help="Run only these areas (sources, ranking, ...).")
 @config_option
@@ -324,10 +329,20 @@ def status_command(ctx: Context) -> None:
 
 
 @cli.command("worker")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="Send processes on this machine.")
-@click.option("--visibility-timeout", type=click.IntRange(1), default=900, show_default=True,
-              help="Seconds before a batch held by a vanished worker is handed out again.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Send processes on this machine.",
+)
+@click.option(
+    "--visibility-timeout",
+    type=click.IntRange(1),
+    default=900,
+    show_default=True,
+    help="Seconds before a batch held by a vanished worker is handed out again.",
+)
 @config_option
 @pass_ctx
 def worker_command(ctx: Context, concurrency: int, visibility_timeout: int) -> None:
@@ -386,8 +401,12 @@ def ingest_command(ctx: Context, files: tuple[Path, ...]) -> None:
 
 
 @cli.command("papers")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None,
-              help="Only papers first seen at or after this date (UTC).")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+    default=None,
+    help="Only papers first seen at or after this date (UTC).",
+)
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="table")
 @config_option
 @pass_ctx
@@ -428,7 +447,9 @@ def fetch_command(ctx: Context) -> None:
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("fetching sources", total=total)
         results = fetch_all(
-            ctx.settings, ctx.sessions(), datetime.now(UTC),
+            ctx.settings,
+            ctx.sessions(),
+            datetime.now(UTC),
             on_done=lambda result: progress.advance(task),
         )
     console.print(fetch_table(results.values()))
@@ -439,8 +460,14 @@ def fetch_command(ctx: Context) -> None:
 @cli.command("mailcatcher")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8025, show_default=True, type=int)
-@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
-              default=Path("outbox"), show_default=True, help="Where to write .eml and .html.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("outbox"),
+    show_default=True,
+    help="Where to write .eml and .html.",
+)
 @click.option("--discard", is_flag=True, help="Accept and drop messages (a sink for benchmarks).")
 def mailcatcher_command(host: str, port: int, directory: Path, discard: bool) -> None:
     """Run a local SMTP server that writes every message to a folder (a dev inbox)."""
@@ -454,19 +481,46 @@ def mailcatcher_command(host: str, port: int, directory: Path, discard: bool) ->
 
 
 @cli.command("rank")
-@click.option("--papers", "papers_file", required=True, help="Candidate papers (JSON lines).",
-              type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--profile", "profile_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="One profile (TOML, or JSON with a .json suffix).")
-@click.option("--profiles", "profiles_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Many profiles, one JSON object per line with an id.")
-@click.option("--history", "history_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Earlier papers that liked/disliked ids may refer to (JSON lines).")
-@click.option("--top", "top_k", type=click.IntRange(0), default=None,
-              help="Papers per profile (default: the profile's max_papers).")
+@click.option(
+    "--papers",
+    "papers_file",
+    required=True,
+    help="Candidate papers (JSON lines).",
+    type=click.Path(path_type=Path, dir_okay=False),
+)
+@click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="One profile (TOML, or JSON with a .json suffix).",
+)
+@click.option(
+    "--profiles",
+    "profiles_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Many profiles, one JSON object per line with an id.",
+)
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Earlier papers that liked/disliked ids may refer to (JSON lines).",
+)
+@click.option(
+    "--top",
+    "top_k",
+    type=click.IntRange(0),
+    default=None,
+    help="Papers per profile (default: the profile's max_papers).",
+)
 @config_option
-def rank_command(papers_file: Path, profile_file: Path | None, profiles_file: Path | None,
-                 history_file: Path | None, top_k: int | None) -> None:
+def rank_command(
+    papers_file: Path,
+    profile_file: Path | None,
+    profiles_file: Path | None,
+    history_file: Path | None,
+    top_k: int | None,
+) -> None:
     """Rank papers for one profile or many, without a database; JSON out."""
     import json
 
@@ -477,8 +531,11 @@ def rank_command(papers_file: Path, profile_file: Path | None, profiles_file: Pa
     try:
         papers = files.load_papers(papers_file)
         history = files.load_papers(history_file) if history_file else []
-        profiles = ([files.load_profile(profile_file)] if profile_file
-                    else files.load_profiles(profiles_file))  # type: ignore[arg-type]
+        profiles = (
+            [files.load_profile(profile_file)]
+            if profile_file
+            else files.load_profiles(profiles_file)
+        )  # type: ignore[arg-type]
     except files.RankInputError as exc:
         raise click.ClickException(str(exc)) from None
     results = rank(papers, profiles, history=history, top_k=top_k)
@@ -486,13 +543,21 @@ def rank_command(papers_file: Path, profile_file: Path | None, profiles_file: Pa
         click.echo(json.dumps(files.result_rows(results[0]), ensure_ascii=False))
         return
     for profile, ranked in zip(profiles, results, strict=True):
-        click.echo(json.dumps({"profile": profile.id, "results": files.result_rows(ranked)},
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"profile": profile.id, "results": files.result_rows(ranked)}, ensure_ascii=False
+            )
+        )
 
 
 @cli.command("eval")
-@click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Relevance dev set directory (default: ../shared/eval-dev).")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Relevance dev set directory (default: ../shared/eval-dev).",
+)
 @config_option
 def eval_command(data_dir: Path | None) -> None:
     """Measure ranking quality on the relevance dev set, beside two baselines."""
@@ -524,6 +589,7 @@ def main() -> None:
         sys.exit(2)
     except DBAPIError as exc:
         reason = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        click.echo(f"error: database: {reason} (check database_url; run `digest db upgrade`)",
-                   err=True)
+        click.echo(
+            f"error: database: {reason} (check database_url; run `digest db upgrade`)", err=True
+        )
         sys.exit(1)

@@ -20,7 +20,9 @@ from digest.outbox import OutboxServer
 
 DATA = Path(__file__).parent / "data"
 POSTGRES_URL = os.environ.get("DIGEST_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)] if POSTGRES_URL else ["sqlite"]
+BACKENDS = (
+    ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)] if POSTGRES_URL else ["sqlite"]
+)
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,14 @@ README = (ROOT / "README.md").read_text()
 COMMANDS = {
     ("ingest",): ["FILE"],
     ("papers",): ["--since", "--format"],
-    ("subscribers", "add"): ["--keywords", "--categories", "--authors", "--timezone",
-                             "--send-time", "--confirmed"],
+    ("subscribers", "add"): [
+        "--keywords",
+        "--categories",
+        "--authors",
+        "--timezone",
+        "--send-time",
+        "--confirmed",
+    ],
     ("subscribers", "list"): ["--format"],
     ("subscribers", "export"): ["EMAIL"],
     ("subscribers", "delete"): ["EMAIL"],
@@ -34,9 +40,17 @@ COMMANDS = {
     ("worker",): [],
     ("status",): [],
 }
-ENV_CONTRACT = ["DIGEST_DATABASE_URL", "DIGEST_SMTP_HOST", "DIGEST_SMTP_PORT",
-                "DIGEST_SMTP_USERNAME", "DIGEST_SMTP_PASSWORD", "DIGEST_SMTP_SECURITY",
-                "DIGEST_MAIL_FROM", "DIGEST_BASE_URL", "DIGEST_SECRET_KEY"]
+ENV_CONTRACT = [
+    "DIGEST_DATABASE_URL",
+    "DIGEST_SMTP_HOST",
+    "DIGEST_SMTP_PORT",
+    "DIGEST_SMTP_USERNAME",
+    "DIGEST_SMTP_PASSWORD",
+    "DIGEST_SMTP_SECURITY",
+    "DIGEST_MAIL_FROM",
+    "DIGEST_BASE_URL",
+    "DIGEST_SECRET_KEY",
+]
 
 
 @pytest.mark.parametrize("words", sorted(COMMANDS), ids=" ".join)
@@ -56,20 +70,41 @@ def test_each_contract_setting_is_documented(variable):
 
 
 def test_an_unreachable_smtp_server_ends_the_run_with_one_line_and_non_zero(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "DIGEST_DATABASE_URL": f"sqlite:///{tmp_path}/d.db",
-           "DIGEST_SMTP_PORT": "1", "DIGEST_SOURCES_FILE": str(tmp_path / "none.toml")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DIGEST_DATABASE_URL": f"sqlite:///{tmp_path}/d.db",
+        "DIGEST_SMTP_PORT": "1",
+        "DIGEST_SOURCES_FILE": str(tmp_path / "none.toml"),
+    }
     digest = [sys.executable, "-m", "digest"]
-    subprocess.run([*digest, "db", "upgrade"], env=env, cwd=tmp_path, check=True,
-                   capture_output=True)
-    subprocess.run([*digest, "subscribers", "add", "a@example.org", "--keywords", "x",
-                    "--send-time", "00:00", "--confirmed"], env=env, cwd=tmp_path, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*digest, "db", "upgrade"], env=env, cwd=tmp_path, check=True, capture_output=True
+    )
+    subprocess.run(
+        [
+            *digest,
+            "subscribers",
+            "add",
+            "a@example.org",
+            "--keywords",
+            "x",
+            "--send-time",
+            "00:00",
+            "--confirmed",
+        ],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     paper = '{"id": "2503.00001", "title": "x marks", "abstract": "x", "published": "2025-03-13"}'
     (tmp_path / "p.jsonl").write_text(paper + "\n")
-    subprocess.run([*digest, "ingest", "p.jsonl"], env=env, cwd=tmp_path, check=True,
-                   capture_output=True)
-    result = subprocess.run([*digest, "run", "--no-fetch"], env=env, cwd=tmp_path,
-                            capture_output=True, text=True)
+    subprocess.run(
+        [*digest, "ingest", "p.jsonl"], env=env, cwd=tmp_path, check=True, capture_output=True
+    )
+    result = subprocess.run(
+        [*digest, "run", "--no-fetch"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if "SMTP" in line]
@@ -78,17 +113,27 @@ def test_an_unreachable_smtp_server_ends_the_run_with_one_line_and_non_zero(tmp_
 
 @pytest.mark.slow
 def test_make_demo_runs_and_writes_every_email_to_the_outbox(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "digest", "demo"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120,
-                            env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"})
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     emails = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(emails) == 5
     assert len(list((tmp_path / "outbox").glob("*.html"))) == 5
     for address in ("ada@", "bo@", "chen@", "dana@", "eli@"):
         assert address in result.stdout
-    again = subprocess.run([sys.executable, "-m", "digest", "demo"], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=120,
-                           env={"PATH": "/usr/bin:/bin"})
+    again = subprocess.run(
+        [sys.executable, "-m", "digest", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert again.returncode == 0
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 5
