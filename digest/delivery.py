@@ -26,7 +26,7 @@ from digest import db
 from digest.compose import digest_message
 from digest.config import ConfigError, Settings
 from digest.mailer import Mailer, SendResult, SmtpUnavailable
-from digest.models import Delivery, Subscriber
+from digest.models import Delivery, Paper, Subscriber
 from digest.outbox import write_outbox
 from digest.render import Renderer
 from digest.store import deliveries as delivery_store
@@ -107,16 +107,7 @@ def deliver(
 
 
 def _send_chunk(settings: Settings, factory: sessionmaker[Session], ids: list[int]) -> DeliverStats:
-    with db.session_scope(factory) as session:
-        deliveries = delivery_store.load(session, ids)
-        subscribers = {
-            s.id: s
-            for s in session.query(Subscriber).filter(
-                Subscriber.id.in_({d.subscriber_id for d in deliveries})
-            )
-        }
-        wanted = sorted({item["id"] for d in deliveries for item in d.items})
-        papers = {p.id: p for p in paper_store.papers_by_ids(session, wanted)}
+    deliveries, subscribers, papers = _load_batch(factory, ids)
     renderer, links, stats = renderer_for(), links_for(settings), DeliverStats()
     done = 0
     try:
@@ -135,6 +126,20 @@ def _send_chunk(settings: Settings, factory: sessionmaker[Session], ids: list[in
         _release(factory, [d.id for d in deliveries[done:]], stats)
         raise
     return stats
+
+
+def _load_batch(
+    factory: sessionmaker[Session], ids: Sequence[int]
+) -> tuple[list[Delivery], dict[int, Subscriber], dict[str, Paper]]:
+    """The deliveries, their subscribers and their papers, in three queries."""
+    with db.session_scope(factory) as session:
+        deliveries = delivery_store.load(session, ids)
+        subscribers = delivery_store.subscribers_by_id(
+            session, {d.subscriber_id for d in deliveries}
+        )
+        wanted = sorted({item["id"] for d in deliveries for item in d.items})
+        papers = {p.id: p for p in paper_store.papers_by_ids(session, wanted)}
+    return deliveries, subscribers, papers
 
 
 def _failpoint(settings: Settings, point: str) -> None:
@@ -220,20 +225,7 @@ def dry_run(
     settings: Settings, delivery_ids: Sequence[int], *, sessions: sessionmaker[Session]
 ) -> list[Path]:
     """Render these deliveries into the outbox as .eml and .html; send and change nothing."""
-    with db.session_scope(sessions) as session:
-        deliveries = delivery_store.load(session, delivery_ids)
-        subscribers = {
-            s.id: s
-            for s in session.query(Subscriber).filter(
-                Subscriber.id.in_({d.subscriber_id for d in deliveries})
-            )
-        }
-        papers = {
-            p.id: p
-            for p in paper_store.papers_by_ids(
-                session, sorted({item["id"] for d in deliveries for item in d.items})
-            )
-        }
+    deliveries, subscribers, papers = _load_batch(sessions, delivery_ids)
     renderer, links = renderer_for(), links_for(settings)
     settings.outbox_dir.mkdir(parents=True, exist_ok=True)
     paths = []

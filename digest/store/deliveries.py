@@ -195,6 +195,16 @@ def load(session: Session, ids: Sequence[int]) -> list[Delivery]:
     return list(rows)
 
 
+def subscribers_by_id(session: Session, ids: Iterable[int]) -> dict[int, Subscriber]:
+    """The subscribers with these ids."""
+    found: dict[int, Subscriber] = {}
+    for chunk in chunks(sorted(ids)):
+        found.update(
+            (s.id, s) for s in session.scalars(select(Subscriber).where(Subscriber.id.in_(chunk)))
+        )
+    return found
+
+
 def record(session: Session, delivery_id: int, state: str, now: datetime, **fields: Any) -> None:
     """Write the outcome of one attempt."""
     values = {"state": state, "updated_at": now, **fields}
