@@ -161,8 +161,9 @@ def large_case(count: int) -> dict[str, float]:
     return {"seconds": seconds, "peak_mb": peak}
 
 
-def run(scale: float = 1.0) -> list[dict[str, Any]]:
-    """All ranking figures; `scale` < 1 shrinks the subscriber counts for a quick look."""
+def run(quick: bool = False, scale: float | None = None) -> list[dict[str, Any]]:
+    """All ranking figures; `scale` < 1 (or `quick`) shrinks the subscriber counts."""
+    scale = scale if scale is not None else (0.01 if quick else 1.0)
     world = World()
     count = max(100, int(SUBSCRIBERS * scale))
     seconds = time_ranking(world, count)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -93,12 +93,14 @@ def _queue_group(
         return  # nothing new at all: no edition yet; they stay due and get one when papers arrive
     profiles = [profile_for(d.subscriber, *feedback.get(d.subscriber.id, ([], []))) for d in group]
     history = _history(session, profiles)
+    snapshots = paper_store.upvote_history(session, [p.id for p in pool if p.upvotes])
     ranked = rank(
         pool,
         profiles,
         history=history,
         exclude_ids=[sent.get(d.subscriber.id, set()) for d in group],
         now=now,
+        upvote_velocity=upvote_velocity(snapshots),
     )
     stats.papers_considered = max(stats.papers_considered, len(pool))
     queued = [
@@ -116,6 +118,18 @@ def _queue_group(
         stats.picks[emails[edition.subscriber_id]] = [
             {**item, "title": titles.get(item["id"], "")} for item in edition.items
         ]
+
+
+def upvote_velocity(snapshots: Mapping[str, list[tuple[datetime, int]]]) -> dict[str, float]:
+    """Upvotes gained per day between each paper's last two snapshots (trending momentum)."""
+    velocity = {}
+    for paper_id, points in snapshots.items():
+        if len(points) < 2:
+            continue
+        (before, was), (after, now) = points[-2], points[-1]
+        days = max((after - before).total_seconds() / 86400, 1 / 24)  # at least an hour apart
+        velocity[paper_id] = max(now - was, 0) / days
+    return velocity
 
 
 def _history(session: Session, profiles: Sequence[Profile]) -> list[Paper]:
