@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     )
     smtp_timeout: float = Field(30.0, gt=0, description="Seconds before an SMTP command times out")
     smtp_connections: int = Field(2, ge=1, le=64, description="Parallel SMTP connections")
+    send_processes: int = Field(
+        0, ge=0, le=64, description="Sender processes for runs of 2,000+ digests (0: one per core)"
+    )
     smtp_rate_limit: float = Field(
         0.0, ge=0, description="Messages per second across connections (0: unlimited)"
     )

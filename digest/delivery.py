@@ -9,12 +9,13 @@ unavoidable window is between that 250 and our commit: a crash there resends tha
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 import socket
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -35,6 +36,7 @@ from digest.tokens import Links, Tokens
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=15)
+PARALLEL_MIN = 2_000  # below this, process start-up costs more than it saves
 
 
 @dataclass
@@ -104,6 +106,42 @@ def deliver(
         for future in futures:
             stats.add(future.result())
     return stats
+
+
+def sender_processes(settings: Settings, pending: int) -> int:
+    """How many sender processes a run of `pending` digests deserves (1: stay in this one)."""
+    if pending < PARALLEL_MIN:
+        return 1
+    return settings.send_processes or os.cpu_count() or 1
+
+
+def deliver_in_processes(
+    settings: Settings, ids: Sequence[int], processes: int, batch: int
+) -> DeliverStats:
+    """Send batches from several processes (Python renders on one core per process).
+
+    Each child claims through the same delivery rows, so the guarantees are those of `deliver`;
+    an unreachable SMTP server stops them all and what was not sent stays queued.
+    """
+    stats = DeliverStats()
+    # The rate limit is per process: share it out so the relay sees the configured total.
+    settings = settings.model_copy(update={"smtp_rate_limit": settings.smtp_rate_limit / processes})
+    batches = [list(ids[start : start + batch]) for start in range(0, len(ids), batch)]
+    context = multiprocessing.get_context("spawn")  # no inherited connections or threads
+    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+        futures = [pool.submit(_deliver_in_child, settings, b) for b in batches]
+        try:
+            for future in futures:
+                stats.add(future.result())
+        except SmtpUnavailable:
+            for future in futures:
+                future.cancel()
+            raise
+    return stats
+
+
+def _deliver_in_child(settings: Settings, ids: list[int]) -> DeliverStats:
+    return deliver(settings, ids, worker=worker_id())
 
 
 def _send_chunk(settings: Settings, factory: sessionmaker[Session], ids: list[int]) -> DeliverStats:

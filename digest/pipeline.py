@@ -21,7 +21,9 @@ from digest.delivery import (
     LEASE,
     DeliverStats,
     deliver,
+    deliver_in_processes,
     reclaim_abandoned,
+    sender_processes,
     utcnow,
     worker_id,
 )
@@ -147,8 +149,13 @@ def _send_pending(settings: Settings, factory: sessionmaker[Session], report: Ti
     if settings.executor == "celery":
         _fan_out(settings, factory, report)
         return
+    with db.session_scope(factory) as session:
+        pending = delivery_store.pending_ids(session, report.now)
+    processes = sender_processes(settings, len(pending))
+    if processes > 1:
+        report.sent.add(deliver_in_processes(settings, pending, processes, SEND_BATCH))
     worker = worker_id()
-    while True:
+    while True:  # in this process: what is left, and whatever other senders gave back
         with db.session_scope(factory) as session:
             ids = delivery_store.pending_ids(session, report.now, limit=SEND_BATCH)
         if not ids:

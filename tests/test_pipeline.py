@@ -174,3 +174,15 @@ def test_send_dry_run_renders_the_queue_into_the_outbox_and_sends_nothing(settin
     assert smtp.received == []
     with db.session_scope(day) as session:
         assert {d.state for d in session.query(Delivery)} == {"queued"}
+
+
+@pytest.mark.slow
+def test_a_large_run_sends_from_several_processes_exactly_once(settings, day, smtp, monkeypatch):
+    from digest import delivery
+
+    monkeypatch.setattr(delivery, "PARALLEL_MIN", 1)
+    parallel = settings.model_copy(update={"send_processes": 2})
+    report = run_tick(parallel, now=NOW, fetch=False, sessions=day)
+    assert report.sent.sent == 3
+    recipients = sorted(r for m in smtp.received for r in m.recipients)
+    assert recipients == ["alice@example.org", "bob@example.org", "carol@example.org"]
