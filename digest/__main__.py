@@ -2,4 +2,5 @@
 
 from digest.cli import main
 
-main()
+if __name__ == "__main__":  # sender processes re-import this module under another name
+    main()
