@@ -23,7 +23,6 @@ from digest.models import Delivery, SentPaper, Subscriber
 from digest.store import chunks
 
 PENDING = ("queued", "retry")
-BULK = 500  # rows per statement: well under SQLite's bound-parameter limit
 
 
 def _insert(session: Session, table: Any) -> Any:
@@ -71,53 +70,53 @@ class NewEdition:
 
 def create_editions(session: Session, editions: Sequence[NewEdition], now: datetime) -> set[int]:
     """Queue editions in bulk; return the subscriber ids whose edition is new (not a rerun)."""
-    created: set[int] = set()
-    for start in range(0, len(editions), BULK):
-        created |= _create_chunk(session, editions[start : start + BULK], now)
-    return created
-
-
-def _create_chunk(session: Session, chunk: Sequence[NewEdition], now: datetime) -> set[int]:
-    rows = [
-        {
-            "subscriber_id": e.subscriber_id,
-            "edition": e.edition,
-            "state": "queued",
-            "attempts": 0,
-            "items": e.items,
-            "considered": e.considered,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for e in chunk
-    ]
-    stmt = (
-        _insert(session, Delivery)
-        .values(rows)
+    if not editions:
+        return set()
+    connection = session.connection()  # Core executemany: compiled once, batched by the driver
+    deliveries = Delivery.__table__
+    insert_deliveries = (
+        _insert(session, deliveries)
         .on_conflict_do_nothing(index_elements=["subscriber_id", "edition"])
-        .returning(Delivery.subscriber_id)
+        .returning(deliveries.c.subscriber_id)
     )
-    created = set(session.scalars(stmt))
+    rows = [_delivery_row(e, now) for e in editions]
+    created = set(connection.execute(insert_deliveries, rows).scalars())
     sent = [
         {"subscriber_id": e.subscriber_id, "paper_id": item["id"], "edition": e.edition}
-        for e in chunk
+        for e in editions
         if e.subscriber_id in created
         for item in e.items
         if not item.get("near_miss")
     ]
     if sent:
-        session.execute(_insert(session, SentPaper).on_conflict_do_nothing(), sent)
-    for edition in {e.edition for e in chunk}:
-        ids = [
-            e.subscriber_id for e in chunk if e.edition == edition and e.subscriber_id in created
-        ]
-        session.execute(
-            update(Subscriber)
-            .where(Subscriber.id.in_(ids))
-            .values(last_edition=edition)
-            .execution_options(synchronize_session=False)
-        )
+        connection.execute(_insert(session, SentPaper.__table__).on_conflict_do_nothing(), sent)
+    _set_last_edition(session, editions, created)
     return created
+
+
+def _delivery_row(edition: NewEdition, now: datetime) -> dict[str, Any]:
+    return {
+        "subscriber_id": edition.subscriber_id,
+        "edition": edition.edition,
+        "state": "queued",
+        "attempts": 0,
+        "items": edition.items,
+        "considered": edition.considered,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _set_last_edition(session: Session, editions: Sequence[NewEdition], created: set[int]) -> None:
+    table = Subscriber.__table__
+    statement = (
+        update(table).where(table.c.id == bindparam("key")).values(last_edition=bindparam("day"))
+    )
+    rows = [
+        {"key": e.subscriber_id, "day": e.edition} for e in editions if e.subscriber_id in created
+    ]
+    if rows:
+        session.connection().execute(statement, rows)
 
 
 def pending_ids(session: Session, now: datetime, limit: int | None = None) -> list[int]:
