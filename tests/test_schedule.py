@@ -71,3 +71,42 @@ def test_due_subscribers_lists_only_the_due_ones():
     early, late = Sub(send_time="05:00"), Sub(send_time="09:00")
     due = due_subscribers([early, late], at("2025-01-15T06:00"))
     assert [d.subscriber for d in due] == [early]
+
+
+def test_the_scheduler_tick_sends_at_local_morning_across_a_dst_change(settings, sessions, smtp):
+    """A frozen clock walks a Berlin subscriber through the night the clocks go forward."""
+    import time_machine
+
+    from digest import db
+    from digest.pipeline import Ticker
+    from digest.sources import PaperIn
+    from digest.store import papers as paper_store
+    from digest.store import subscribers as subscriber_store
+
+    with db.session_scope(sessions) as session:
+        subscriber_store.create_subscriber(
+            session,
+            "alice@example.org",
+            settings=settings,
+            now=at("2025-03-29T12:00"),
+            keywords=["diffusion"],
+            timezone="Europe/Berlin",
+            send_time="07:00",
+            confirmed=True,
+        )
+    ticker = Ticker(settings)
+    for day, utc_send in [("2025-03-29", "06:00"), ("2025-03-30", "05:00")]:  # CET, then CEST
+        with db.session_scope(sessions) as session:
+            paper = PaperIn(
+                id=f"2503.{day[-2:]}001",
+                title="Diffusion models",
+                source="arxiv",
+                abstract="Denoising diffusion models.",
+            )
+            paper_store.upsert_papers(session, [paper], at(f"{day}T00:00"))
+        hour, minute = (int(x) for x in utc_send.split(":"))
+        with time_machine.travel(at(f"{day}T{hour - 1:02d}:59"), tick=False):
+            assert ticker() and len(smtp.received) == (0 if day.endswith("29") else 1)
+        with time_machine.travel(at(f"{day}T{utc_send}"), tick=False):
+            assert ticker()
+    assert [m.message["To"] for m in smtp.received] == ["alice@example.org"] * 2
