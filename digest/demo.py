@@ -50,13 +50,13 @@ PERSONAS = [
     Persona(
         "dana@example.org",
         "America/Los_Angeles",
-        ["LLM fine-tuning", "instruction tuning", "LoRA", "RLHF"],
+        ["fine-tuning large language models", "parameter-efficient fine-tuning", "LoRA"],
         trending_weight=0.4,
     ),
     Persona(
         "eli@example.org",
         "Europe/Berlin",
-        ["retrieval augmented generation", "agents"],
+        ["retrieval", "language agents", "tool use"],
         cadence="weekly",
         trending_weight=0.6,
     ),
