@@ -124,8 +124,13 @@ def deliver_in_processes(
     an unreachable SMTP server stops them all and what was not sent stays queued.
     """
     stats = DeliverStats()
-    # The rate limit is per process: share it out so the relay sees the configured total.
-    settings = settings.model_copy(update={"smtp_rate_limit": settings.smtp_rate_limit / processes})
+    # Connections and the rate limit are per process: share them out so the relay sees the
+    # configured totals (and a process's render work is not split across GIL-bound threads).
+    share = {
+        "smtp_rate_limit": settings.smtp_rate_limit / processes,
+        "smtp_connections": max(1, settings.smtp_connections // processes),
+    }
+    settings = settings.model_copy(update=share)
     batches = [list(ids[start : start + batch]) for start in range(0, len(ids), batch)]
     context = multiprocessing.get_context("spawn")  # no inherited connections or threads
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
