@@ -14,8 +14,8 @@ import os
 import signal
 import socket
 import uuid
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -49,6 +49,11 @@ class DeliverStats:
     failed: int = 0
     suppressed: int = 0
     released: int = 0
+
+    @property
+    def handled(self) -> int:
+        """Deliveries this send step settled one way or another (not given back)."""
+        return self.sent + self.retry + self.bounced + self.failed + self.suppressed
 
     def add(self, other: DeliverStats) -> None:
         for f in fields(self):
@@ -116,14 +121,17 @@ def sender_processes(settings: Settings, pending: int) -> int:
 
 
 def deliver_in_processes(
-    settings: Settings, ids: Sequence[int], processes: int, batch: int
-) -> DeliverStats:
+    settings: Settings,
+    ids: Sequence[int],
+    processes: int,
+    batch: int,
+    on_batch: Callable[[DeliverStats], None],
+) -> None:
     """Send batches from several processes (Python renders on one core per process).
 
     Each child claims through the same delivery rows, so the guarantees are those of `deliver`;
     an unreachable SMTP server stops them all and what was not sent stays queued.
     """
-    stats = DeliverStats()
     # Connections and the rate limit are per process: share them out so the relay sees the
     # configured totals (and a process's render work is not split across GIL-bound threads).
     share = {
@@ -136,13 +144,12 @@ def deliver_in_processes(
     with ProcessPoolExecutor(processes, mp_context=context) as pool:
         futures = [pool.submit(_deliver_in_child, settings, b) for b in batches]
         try:
-            for future in futures:
-                stats.add(future.result())
+            for future in as_completed(futures):
+                on_batch(future.result())
         except SmtpUnavailable:
             for future in futures:
                 future.cancel()
             raise
-    return stats
 
 
 def _deliver_in_child(settings: Settings, ids: list[int]) -> DeliverStats:

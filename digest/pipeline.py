@@ -33,6 +33,7 @@ from digest.store import runs as run_store
 
 log = logging.getLogger(__name__)
 SEND_BATCH = 500
+Progress = Callable[[int, int], None]
 
 
 class TickFailed(Exception):
@@ -84,14 +85,18 @@ def run_tick(
     now: datetime | None = None,
     fetch: bool = True,
     sessions: sessionmaker[Session] | None = None,
+    progress: Progress | None = None,
 ) -> TickReport:
-    """Run one tick; raise TickFailed when it cannot complete (queued work stays queued)."""
+    """Run one tick; raise TickFailed when it cannot complete (queued work stays queued).
+
+    `progress(done, total)` is called as the send step gets through the queue.
+    """
     factory = sessions or db.sessions_for(settings.database_url)
     now = now or utcnow()
     with db.session_scope(factory) as session:
         report = TickReport(run_id=run_store.start_run(session, now), now=now)
     try:
-        _stages(settings, factory, report, fetch)
+        _stages(settings, factory, report, fetch, progress)
     except SmtpUnavailable as exc:
         _finish(factory, report, "failed", f"SMTP unavailable: {exc}")
         raise TickFailed(f"cannot reach the SMTP server: {exc}; deliveries stay queued") from exc
@@ -103,7 +108,11 @@ def run_tick(
 
 
 def _stages(
-    settings: Settings, factory: sessionmaker[Session], report: TickReport, fetch: bool
+    settings: Settings,
+    factory: sessionmaker[Session],
+    report: TickReport,
+    fetch: bool,
+    progress: Progress | None,
 ) -> None:
     if fetch:
         with _timed(report, "fetch"):
@@ -113,7 +122,7 @@ def _stages(
     with _timed(report, "select_score"), db.session_scope(factory) as session:
         select_and_score(settings, session, report)
     with _timed(report, "send"):
-        _send_pending(settings, factory, report)
+        _send_pending(settings, factory, report, progress or (lambda _done, _total: None))
 
 
 def select_and_score(settings: Settings, session: Session, report: TickReport) -> None:
@@ -144,16 +153,23 @@ def _ready_only(
     return ready, list(readiness.stale)
 
 
-def _send_pending(settings: Settings, factory: sessionmaker[Session], report: TickReport) -> None:
+def _send_pending(
+    settings: Settings, factory: sessionmaker[Session], report: TickReport, progress: Progress
+) -> None:
     """Send in batches until nothing pending is left that this process can win."""
     if settings.executor == "celery":
         _fan_out(settings, factory, report)
         return
     with db.session_scope(factory) as session:
         pending = delivery_store.pending_ids(session, report.now)
+
+    def batch_done(stats: DeliverStats) -> None:
+        report.sent.add(stats)
+        progress(report.sent.handled, len(pending))
+
     processes = sender_processes(settings, len(pending))
     if processes > 1:
-        report.sent.add(deliver_in_processes(settings, pending, processes, SEND_BATCH))
+        deliver_in_processes(settings, pending, processes, SEND_BATCH, batch_done)
     worker = worker_id()
     while True:  # in this process: what is left, and whatever other senders gave back
         with db.session_scope(factory) as session:
@@ -161,8 +177,8 @@ def _send_pending(settings: Settings, factory: sessionmaker[Session], report: Ti
         if not ids:
             return
         stats = deliver(settings, ids, worker=worker, sessions=factory)
-        report.sent.add(stats)
-        if stats.sent + stats.retry + stats.bounced + stats.failed + stats.suppressed == 0:
+        batch_done(stats)
+        if stats.handled == 0:
             return  # everything in this batch was claimed by another sender
 
 

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from digest.pipeline import TickReport
 
 console = Console()
+
+
+@contextmanager
+def send_progress() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for the send step on a terminal (nothing when output is redirected)."""
+    with Progress(
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        task = bar.add_task("send", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def print_tick(report: TickReport) -> None:

@@ -18,10 +18,12 @@ from digest.cli.base import Context, cli, config_option, parse_now, pass_ctx
 def run_command(ctx: Context, now_text: str | None, no_fetch: bool) -> None:
     """Run one tick: fetch, select due subscribers, score, render, send, record."""
     from digest.pipeline import TickFailed, run_tick
-    from digest.report import print_tick
+    from digest.report import print_tick, send_progress
 
     try:
-        report = run_tick(ctx.settings, now=parse_now(now_text), fetch=not no_fetch)
+        with send_progress() as progress:
+            now = parse_now(now_text)
+            report = run_tick(ctx.settings, now=now, fetch=not no_fetch, progress=progress)
     except TickFailed as exc:
         raise click.ClickException(str(exc)) from None
     print_tick(report)
