@@ -34,8 +34,8 @@ def send_progress() -> Iterator[Callable[[int, int], None]]:
         transient=True,
         disable=not sys.stderr.isatty(),
     ) as bar:
-        task = bar.add_task("send", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        task = bar.add_task("send", total=None, visible=False)  # shown once sending starts
+        yield lambda done, total: bar.update(task, completed=done, total=total, visible=True)
 
 
 def print_tick(report: TickReport) -> None:
