@@ -137,11 +137,11 @@ def rank_command(
     try:
         papers = files.load_papers(papers_file)
         history = files.load_papers(history_file) if history_file else []
-        profiles = (
-            [files.load_profile(profile_file)]
-            if profile_file
-            else files.load_profiles(profiles_file)
-        )  # type: ignore[arg-type]
+        if profile_file is not None:
+            profiles = [files.load_profile(profile_file)]
+        else:
+            assert profiles_file is not None  # exactly one was given, checked above
+            profiles = files.load_profiles(profiles_file)
     except files.RankInputError as exc:
         raise click.ClickException(str(exc)) from None
     results = rank(papers, profiles, history=history, top_k=top_k)

@@ -39,7 +39,7 @@ def subscribers_add(ctx: Context, email: str, confirmed: bool, **options: Any) -
     from digest.emails import InvalidEmail
     from digest.store import subscribers as store
 
-    lists = {key: store.split_list(options.pop(key)) for key in _LIST_OPTIONS}
+    lists: dict[str, Any] = {key: store.split_list(options.pop(key)) for key in _LIST_OPTIONS}
     try:
         with db.session_scope(ctx.sessions()) as session:
             sub = store.create_subscriber(
@@ -68,12 +68,13 @@ def subscribers_list(ctx: Context, fmt: str) -> None:
 
     with db.session_scope(ctx.sessions()) as session:
         for sub in store.list_subscribers(session):
-            row = {"id": sub.id, "email": sub.email, "status": sub.status}
-            row |= store.settings_of(sub) | {"interests": store.interests_by_kind(sub)}
+            interests = store.interests_by_kind(sub)
+            row: dict[str, Any] = {"id": sub.id, "email": sub.email, "status": sub.status}
+            row |= store.settings_of(sub) | {"interests": interests}
             if fmt == "jsonl":
                 click.echo(json.dumps(row, ensure_ascii=False))
             else:
-                topics = ", ".join(v for values in row["interests"].values() for v in values)
+                topics = ", ".join(v for values in interests.values() for v in values)
                 click.echo(f"{sub.id:>5}  {sub.status:<12} {sub.email:<40} {topics[:60]}")
 
 

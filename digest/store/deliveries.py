@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -73,7 +73,7 @@ def create_editions(session: Session, editions: Sequence[NewEdition], now: datet
     if not editions:
         return set()
     connection = session.connection()  # Core executemany: compiled once, batched by the driver
-    deliveries = Delivery.__table__
+    deliveries = cast(Table, Delivery.__table__)
     insert_deliveries = (
         _insert(session, deliveries)
         .on_conflict_do_nothing(index_elements=["subscriber_id", "edition"])
@@ -108,7 +108,7 @@ def _delivery_row(edition: NewEdition, now: datetime) -> dict[str, Any]:
 
 
 def _set_last_edition(session: Session, editions: Sequence[NewEdition], created: set[int]) -> None:
-    table = Subscriber.__table__
+    table = cast(Table, Subscriber.__table__)
     statement = (
         update(table).where(table.c.id == bindparam("key")).values(last_edition=bindparam("day"))
     )
@@ -219,7 +219,7 @@ def record(session: Session, delivery_id: int, state: str, now: datetime, **fiel
 
 @lru_cache(maxsize=32)
 def _record_statement(columns: tuple[str, ...]) -> Any:
-    table = Delivery.__table__
+    table = cast(Table, Delivery.__table__)
     return (
         update(table)
         .where(table.c.id == bindparam("key"))
