@@ -62,13 +62,27 @@ class _FoldOnce(type(SMTP)):  # type: ignore[misc]
     """SMTP policy that folds each distinct header line once: most repeat in every message."""
 
     def fold_binary(self, name: str, value: str) -> bytes:
-        # The type is part of the key: a raw string and a parsed header fold differently.
-        return _fold(self, name, value, type(value))
+        # Generators clone the policy for each message, so the key is what folding depends on,
+        # not the policy object; the type too, as a raw string and a parsed header fold apart.
+        key = (
+            self.linesep,
+            self.max_line_length,
+            self.utf8,
+            self.cte_type,
+            name,
+            value,
+            type(value),
+        )
+        folded = _FOLDS.get(key)
+        if folded is None:
+            if len(_FOLDS) >= _MAX_FOLDS:  # per-message headers (To, Message-ID) pass through
+                _FOLDS.clear()
+            folded = _FOLDS[key] = bytes(super().fold_binary(name, value))
+        return folded
 
 
-@lru_cache(maxsize=256)
-def _fold(policy: Any, name: str, value: str, _kind: type) -> bytes:
-    return bytes(super(_FoldOnce, policy).fold_binary(name, value))
+_FOLDS: dict[tuple[Any, ...], bytes] = {}
+_MAX_FOLDS = 4096
 
 
 # refold_source="none": headers stored raw (List-Unsubscribe, DKIM-Signature) are sent exactly as
