@@ -204,7 +204,7 @@ def fetch_sources(
     settings: Settings, factory: sessionmaker[Session], now: datetime
 ) -> dict[str, Any]:
     """Fetch every configured source; failures stay per source."""
-    from digest.sources_config import fetch_all
+    from digest.poll import fetch_all
 
     return fetch_all(settings, factory, now)
 

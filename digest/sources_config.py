@@ -129,10 +129,3 @@ def _problem(error: Any) -> str:
     if error["type"] == "extra_forbidden":
         return f"unknown key {key!r}"
     return f"{key}: {error['msg']}" if key else str(error["msg"]).removeprefix("Value error, ")
-
-
-def fetch_all(settings: Any, sessions: Any, now: datetime) -> dict[str, Any]:
-    """Fetch every configured source (see `digest.poll.fetch_all`)."""
-    from digest.poll import fetch_all as poll_all
-
-    return poll_all(settings, sessions, now)
