@@ -10,11 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from digest import db
-from digest.sources import PaperIn
-from digest.store import papers as paper_store
-from digest.store import subscribers as subscriber_store
+from pipeline_support import seed_diffusion_day
 
 pytestmark = pytest.mark.slow
 NOW = "2025-03-14T09:00:00+00:00"
@@ -23,24 +19,7 @@ PEOPLE = [f"reader{n}@example.org" for n in range(40)]
 
 def test_two_concurrent_runs_send_each_subscriber_one_copy(settings, sessions, smtp):
     now = datetime.fromisoformat(NOW).astimezone(UTC)
-    with db.session_scope(sessions) as session:
-        paper = PaperIn(
-            id="2503.00001",
-            title="Diffusion models",
-            source="arxiv",
-            abstract="Denoising diffusion models generate images.",
-        )
-        paper_store.upsert_papers(session, [paper], now)
-        for email in PEOPLE:
-            subscriber_store.create_subscriber(
-                session,
-                email,
-                settings=settings,
-                now=now,
-                keywords=["diffusion"],
-                send_time="08:00",
-                confirmed=True,
-            )
+    seed_diffusion_day(settings, sessions, PEOPLE, now)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DIGEST_DATABASE_URL": settings.database_url,

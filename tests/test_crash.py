@@ -18,12 +18,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from pipeline_support import seed_diffusion_day
 from smtp_scripted import Script, ScriptedHandler, ScriptedServer
 
 from digest import db
 from digest.models import Delivery
-from digest.sources import PaperIn
-from digest.store import papers as paper_store
 from digest.store import subscribers as subscriber_store
 
 pytestmark = pytest.mark.slow
@@ -37,29 +36,7 @@ def day(settings, sessions):
     from datetime import UTC, datetime
 
     now = datetime.fromisoformat(NOW).astimezone(UTC)
-    with db.session_scope(sessions) as session:
-        paper_store.upsert_papers(
-            session,
-            [
-                PaperIn(
-                    id="2503.00001",
-                    title="Diffusion models for images",
-                    source="arxiv",
-                    abstract="Denoising diffusion models generate images.",
-                )
-            ],
-            now,
-        )
-        for email in PEOPLE:
-            subscriber_store.create_subscriber(
-                session,
-                email,
-                settings=settings,
-                now=now,
-                keywords=["diffusion models"],
-                send_time="08:00",
-                confirmed=True,
-            )
+    seed_diffusion_day(settings, sessions, PEOPLE, now)
     return sessions
 
 
