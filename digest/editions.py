@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 FIRST_EDITION_LOOKBACK = {"daily": timedelta(days=2), "weekly": timedelta(days=8)}
 NEAR_MISSES = 3
+PICKS_SHOWN = 50  # editions whose picks a summary (the demo's) can print
 
 
 @dataclass
@@ -37,7 +38,7 @@ class QueueStats:
     queued: int = 0
     quiet: int = 0
     papers_considered: int = 0
-    picks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    picks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the first PICKS_SHOWN
 
 
 def profile_for(sub: Subscriber, liked: Sequence[str], disliked: Sequence[str]) -> Profile:
@@ -115,9 +116,10 @@ def _queue_group(
             continue
         stats.queued += 1
         stats.quiet += all(item.get("near_miss") for item in edition.items)
-        stats.picks[emails[edition.subscriber_id]] = [
-            {**item, "title": titles.get(item["id"], "")} for item in edition.items
-        ]
+        if len(stats.picks) < PICKS_SHOWN:
+            stats.picks[emails[edition.subscriber_id]] = [
+                {**item, "title": titles.get(item["id"], "")} for item in edition.items
+            ]
 
 
 def upvote_velocity(snapshots: Mapping[str, list[tuple[datetime, int]]]) -> dict[str, float]:
