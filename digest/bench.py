@@ -21,6 +21,20 @@ AREAS = ["sources", "ranking", "render", "pipeline", "web"]
 log = logging.getLogger(__name__)
 
 
+def figure(
+    name: str, value: float, unit: str, target: str, baseline: float | None, ok: bool
+) -> dict[str, Any]:
+    """One figure in the shape every area reports and `print_table` prints."""
+    return {
+        "name": name,
+        "value": float(value),
+        "unit": unit,
+        "target": target,
+        "baseline": None if baseline is None else float(baseline),
+        "ok": bool(ok),
+    }
+
+
 def run_all(areas: list[str], quick: bool) -> list[dict[str, Any]]:
     """Run each area's bench in turn; a failing area is reported, the others go on."""
     figures: list[dict[str, Any]] = []

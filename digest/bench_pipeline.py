@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from digest import db
+from digest.bench import figure
 from digest.config import Settings, load_settings
 from digest.models import Interest, Subscriber
 from digest.outbox import free_port
@@ -38,39 +39,32 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         seconds, report = _day(Path(tmp), subscribers, papers=1_000)
     sent = report.sent.sent
     figures = [
-        _figure(
+        figure(
             f"{subscribers:,} digests scored+rendered+sent+recorded"
             f" (sink: {Path(sink_command(0)[0]).name})",
             seconds,
             "s",
             f"<= {TARGET_SECONDS:.0f} s for 100,000",
+            None,
             seconds * 100_000 / subscribers <= TARGET_SECONDS,
         ),
-        _figure(
+        figure(
             "digests per second",
             sent / seconds if seconds else 0.0,
             "/s",
             f">= {100_000 / TARGET_SECONDS:.0f}/s",
+            None,
             sent / seconds >= 100_000 / TARGET_SECONDS,
         ),
     ]
     total = sum(report.timings.values()) or 1.0
     for stage, spent in report.timings.items():
-        figures.append(_figure(f"share: {stage}", 100 * spent / total, "%", "", True))
+        figures.append(figure(f"share: {stage}", 100 * spent / total, "%", "", None, True))
     if sent != subscribers:
-        figures.append(_figure("digests sent (all must be)", sent, "", f"{subscribers}", False))
+        figures.append(
+            figure("digests sent (all must be)", sent, "", f"{subscribers}", None, False)
+        )
     return figures
-
-
-def _figure(name: str, value: float, unit: str, target: str, ok: bool) -> dict[str, Any]:
-    return {
-        "name": name,
-        "value": float(value),
-        "unit": unit,
-        "target": target,
-        "baseline": None,
-        "ok": bool(ok),
-    }
 
 
 def sink_command(port: int) -> list[str]:

@@ -19,6 +19,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from digest.bench import figure
 from digest.ranking import Profile, rank, rank_chunks
 from digest.ranking.items import Items
 from digest.ranking.score import Scorer
@@ -213,14 +214,7 @@ def _figure(
 ) -> dict[str, Any]:
     target = f"<= {maximum:g} {unit}" if maximum is not None else f">= {minimum:g} {unit}"
     ok = value <= maximum if maximum is not None else value >= (minimum or 0)
-    return {
-        "name": name,
-        "value": round(value, 3),
-        "unit": unit,
-        "target": target,
-        "baseline": None if baseline is None else round(baseline, 3),
-        "ok": bool(ok),
-    }
+    return figure(name, value, unit, target, baseline, ok)
 
 
 def _child(count: int) -> dict[str, float]:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from digest.bench import figure
 from digest.config import Settings, load_settings
 from digest.inline import premailer_transform
 from digest.mailer import build_message
@@ -92,7 +93,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
     speedup = naive_ms / fast_ms
     worst = len(fast.digest(sample_context(50)).html.encode())
     return [
-        _figure(
+        figure(
             "render+inline+text+MIME per digest (10 papers, median)",
             fast_ms,
             "ms",
@@ -100,7 +101,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             naive_ms,
             fast_ms <= TARGET_MS,
         ),
-        _figure(
+        figure(
             "speedup over premailer per email",
             speedup,
             "x",
@@ -108,7 +109,7 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             1.0,
             speedup >= TARGET_SPEEDUP,
         ),
-        _figure(
+        figure(
             "HTML size of a 50-paper digest",
             worst / 1000,
             "KB",
@@ -117,16 +118,3 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
             worst <= HTML_LIMIT,
         ),
     ]
-
-
-def _figure(
-    name: str, value: float, unit: str, target: str, baseline: float | None, ok: bool
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "value": round(value, 4),
-        "unit": unit,
-        "target": target,
-        "baseline": None if baseline is None else round(baseline, 4),
-        "ok": ok,
-    }

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from digest import db
+from digest.bench import figure
 from digest.config import load_settings
 from digest.fetch import Fetcher
 from digest.poll import fetch_source
@@ -49,18 +50,11 @@ def run(quick: bool = False) -> list[dict[str, Any]]:
         naive = _timed_naive(Path(tmp) / "naive.db", feed)
         refetch, first, not_modified = _refetch(Path(tmp), feed)
     return [
-        _figure(f"parse + upsert a {items:,}-item listing (SQLite)", seconds, "s", "<= 2 s",
+        figure(f"parse + upsert a {items:,}-item listing (SQLite)", seconds, "s", "<= 2 s",
                 naive, seconds <= 2.0),
-        _figure("refetch of an unchanged listing (304, no parsing)", refetch, "s",
+        figure("refetch of an unchanged listing (304, no parsing)", refetch, "s",
                 "304 and faster than a full fetch", first, not_modified and refetch < first),
     ]  # fmt: skip
-
-
-def _figure(
-    name: str, value: float, unit: str, target: str, baseline: float | None, ok: bool
-) -> dict[str, Any]:
-    return {"name": name, "value": value, "unit": unit, "target": target,
-            "baseline": baseline, "ok": ok}  # fmt: skip
 
 
 @contextmanager
