@@ -173,11 +173,8 @@ def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, Path) else value
 
 
-def _queue_editions(settings: Settings, sessions: Any) -> list[int]:
-    """Store a day of papers and queue one edition per person, as the tick's select step does."""
-    from digest import editions, schedule
-    from digest.store import deliveries as delivery_store
-
+def _seed_day(settings: Settings, sessions: Any) -> None:
+    """Store the day's papers and one confirmed subscriber per person, due at 08:00 UTC."""
     with db.session_scope(sessions) as session:
         paper_store.upsert_papers(session, PAPERS, NOW)
         for name in PEOPLE:
@@ -191,6 +188,14 @@ def _queue_editions(settings: Settings, sessions: Any) -> list[int]:
                 timezone="UTC",
                 confirmed=True,
             )
+
+
+def _queue_editions(settings: Settings, sessions: Any) -> list[int]:
+    """Store a day of papers and queue one edition per person, as the tick's select step does."""
+    from digest import editions, schedule
+    from digest.store import deliveries as delivery_store
+
+    _seed_day(settings, sessions)
     with db.session_scope(sessions) as session:
         due = schedule.due_subscribers(delivery_store.active_subscribers(session), NOW)
         editions.queue_editions(session, due, NOW)
@@ -237,19 +242,7 @@ def test_a_tick_with_the_celery_executor_sends_through_a_worker(
 
     settings = _celery_settings(settings, broker, smtp.port)
     workers(_config(settings, tmp_path / "digest.toml"))
-    with db.session_scope(sessions) as session:
-        paper_store.upsert_papers(session, PAPERS, NOW)
-        for name in PEOPLE:
-            subscriber_store.create_subscriber(
-                session,
-                f"{name}@example.org",
-                settings=settings,
-                now=NOW,
-                keywords=["diffusion models"],
-                send_time="08:00",
-                timezone="UTC",
-                confirmed=True,
-            )
+    _seed_day(settings, sessions)
 
     report = run_tick(settings, now=NOW, fetch=False, sessions=sessions)
 
