@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint fmt bench serve clean
+.PHONY: demo test test-fast lint fmt bench serve semantic clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)  ## run one offline day on the bundled sample data; emails land in outbox/
 	$(BIN)/digest demo
+
+semantic: $(STAMP)  ## the optional sentence-embedding extra (CPU torch first, so no CUDA build is fetched)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[semantic]"
 
 test: $(STAMP)  ## the whole suite (SQLite; PostgreSQL too when DIGEST_TEST_POSTGRES_URL is set)
 	$(BIN)/pytest

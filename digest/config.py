@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     semantic: bool = Field(
         True, description="Use sentence embeddings when the [semantic] extra is installed"
     )
+    embedding_cache: Path = Field(
+        Path("var/embeddings.sqlite3"),
+        description="Where sentence embeddings are kept, so each paper is encoded once",
+    )
 
     # Fetch
     user_agent: str = Field(

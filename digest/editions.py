@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from digest.models import Paper, Subscriber
 from digest.ranking import Profile, Ranked, rank
+from digest.ranking.semantic import Embedder
 from digest.schedule import Due
 from digest.store import chunks
 from digest.store import deliveries as delivery_store
@@ -59,8 +60,13 @@ def profile_for(sub: Subscriber, liked: Sequence[str], disliked: Sequence[str]) 
     )
 
 
-def queue_editions(session: Session, due: Sequence[Due], now: datetime) -> QueueStats:
-    """Rank candidates for every due subscriber and queue one edition each (idempotent)."""
+def queue_editions(
+    session: Session, due: Sequence[Due], now: datetime, embed: Embedder | None = None
+) -> QueueStats:
+    """Rank candidates for every due subscriber and queue one edition each (idempotent).
+
+    `embed`: sentence embeddings for ranking (`semantic.load_embedder`), or None.
+    """
     stats = QueueStats(due=len(due))
     if not due:
         return stats
@@ -76,7 +82,7 @@ def queue_editions(session: Session, due: Sequence[Due], now: datetime) -> Queue
         since = starts.get(d.subscriber.id) or now - FIRST_EDITION_LOOKBACK[d.subscriber.cadence]
         groups[since].append(d)
     for since, group in groups.items():
-        _queue_group(session, group, since, sent, feedback, now, stats)
+        _queue_group(session, group, since, sent, feedback, now, stats, embed)
     return stats
 
 
@@ -88,6 +94,7 @@ def _queue_group(
     feedback: dict[int, tuple[list[str], list[str]]],
     now: datetime,
     stats: QueueStats,
+    embed: Embedder | None,
 ) -> None:
     pool = paper_store.candidate_papers(session, since)
     if not pool:
@@ -102,6 +109,7 @@ def _queue_group(
         exclude_ids=[sent.get(d.subscriber.id, set()) for d in group],
         now=now,
         upvote_velocity=upvote_velocity(snapshots),
+        embed=embed,
     )
     stats.papers_considered = max(stats.papers_considered, len(pool))
     queued = [

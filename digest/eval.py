@@ -23,6 +23,7 @@ from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from digest.ranking import Profile, rank
+from digest.ranking.semantic import Embedder
 
 DIGEST_SIZE = 10
 MAJOR_LABELS = frozenset({"cs.CV", "cs.CL", "cs.AI", "cs.LG"})
@@ -81,7 +82,9 @@ def _lines(path: Path) -> Iterable[dict[str, Any]]:
         raise DevSetError(f"cannot read {path}: {exc}") from exc
 
 
-def evaluate(data_dir: Path) -> dict[str, dict[str, dict[str, float]]]:
+def evaluate(
+    data_dir: Path, embed: Embedder | None = None
+) -> dict[str, dict[str, dict[str, float]]]:
     """Run the protocol; returns group -> method -> metric -> mean, plus a `count` per group."""
     papers, subscribers = load(data_dir)
     by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -91,16 +94,21 @@ def evaluate(data_dir: Path) -> dict[str, dict[str, dict[str, float]]]:
     for day, subs in sorted(by_day.items()):
         pool = [p for p in papers if p.day == day]
         history = [p for p in papers if p.day < day]
-        for sub, ranked in zip(subs, _rank_day(pool, history, subs), strict=True):
+        for sub, ranked in zip(subs, _rank_day(pool, history, subs, embed), strict=True):
             for method, ids in ranked.items():
                 for group in _groups(sub):
                     scores[group][method].append(metrics(ids, set(sub["relevant_ids"])))
     return {group: _means(by_method) for group, by_method in sorted(scores.items())}
 
 
-def _rank_day(pool: list[EvalPaper], history: list[EvalPaper], subs: list[dict[str, Any]]):
+def _rank_day(
+    pool: list[EvalPaper],
+    history: list[EvalPaper],
+    subs: list[dict[str, Any]],
+    embed: Embedder | None,
+):
     profiles = [_profile(sub) for sub in subs]
-    ours = rank(pool, profiles, history=history, top_k=DIGEST_SIZE)
+    ours = rank(pool, profiles, history=history, top_k=DIGEST_SIZE, embed=embed)
     known = {p.id: p for p in history + pool}
     baselines = Baselines(pool, history)
     for sub, ranked in zip(subs, ours, strict=True):

@@ -28,6 +28,7 @@ from digest.delivery import (
     worker_id,
 )
 from digest.mailer import SmtpUnavailable
+from digest.ranking.semantic import load_embedder
 from digest.store import deliveries as delivery_store
 from digest.store import runs as run_store
 
@@ -128,7 +129,8 @@ def _stages(
 def select_and_score(settings: Settings, session: Session, report: TickReport) -> None:
     due = schedule.due_subscribers(delivery_store.active_subscribers(session), report.now)
     due, report.waiting_for_sources = _ready_only(settings, session, due, report.now)
-    stats = editions.queue_editions(session, due, report.now)
+    embed = load_embedder(settings.semantic, settings.embedding_cache)
+    stats = editions.queue_editions(session, due, report.now, embed)
     report.due, report.queued, report.quiet = stats.due, stats.queued, stats.quiet
     report.considered, report.picks = stats.papers_considered, stats.picks
 

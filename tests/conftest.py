@@ -31,6 +31,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("DIGEST_") and key != "DIGEST_TEST_POSTGRES_URL":
             monkeypatch.delenv(key)
+    monkeypatch.setenv("DIGEST_SEMANTIC", "false")  # embeddings are tested in test_semantic.py
     monkeypatch.chdir(tmp_path)
 
 

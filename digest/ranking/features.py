@@ -1,4 +1,9 @@
-"""Text -> vectors: TF-IDF and LSA fitted once per call on the candidate pool plus history."""
+"""Text -> vectors: TF-IDF and LSA fitted once per call on the candidate pool plus history.
+
+With an embedder (the [semantic] extra), the dense part of every vector is LSA and sentence
+embeddings side by side, each scaled so their dot products add up to SEMANTIC_SHARE of the
+embedding cosine plus the rest of the LSA cosine.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +14,34 @@ import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
 
+from digest.ranking.semantic import Embedder
 from digest.ranking.text import TermWeights, tokens
 
 LSA_DIMS = 150
 LSA_TERMS = 20_000
+RANK_TOLERANCE = 1e-3  # singular values below this share of the largest carry no topic
 MIN_PAPERS_FOR_CENTROID = 20
-LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the LSA cosine in every similarity
+LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the dense cosine in every similarity
+SEMANTIC_SHARE = 0.7  # of the dense cosine, when embeddings are on; measured by `digest eval`
 
 
 class Features:
     """TF-IDF (sparse) and LSA (dense) vectors for the pool and history, both L2-normalized."""
 
-    def __init__(self, texts: Sequence[str], n_pool: int) -> None:
+    def __init__(
+        self,
+        texts: Sequence[str],
+        n_pool: int,
+        embed: Embedder | None = None,
+        embed_texts: Sequence[str] | None = None,
+    ) -> None:
         self.n_pool = n_pool
+        self.embed = embed
         self.terms = TermWeights(texts)
         self.tfidf = self.terms.matrix
         self.vocabulary = self.terms.vocabulary
         self.lsa_model = _fit_svd(self.tfidf)
-        self.lsa = self._project(self.tfidf)
+        self.lsa = self._dense(self.tfidf, embed_texts if embed_texts is not None else texts)
         self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
         self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
         self.all_to_pool = self.sims_to_pool(self.tfidf, self.lsa)  # known papers x candidates
@@ -35,7 +50,7 @@ class Features:
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
         """Vectors of free texts (keywords) in both spaces."""
         tfidf = self.terms.transform(texts)
-        return tfidf, self._project(tfidf)
+        return tfidf, self._dense(tfidf, texts)
 
     def rows(self, index: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
         """Vectors of known papers (pool or history) by row."""
@@ -70,10 +85,16 @@ class Features:
         centroid = sp.csr_matrix(normalize(np.asarray(self.tfidf.mean(axis=0))))
         return self.sims_to_pool(centroid, normalize(self.lsa.mean(axis=0, keepdims=True)))[0]
 
-    def _project(self, tfidf: sp.csr_matrix) -> np.ndarray:
+    def _dense(self, tfidf: sp.csr_matrix, texts: Sequence[str]) -> np.ndarray:
+        """LSA vectors, joined by the texts' embeddings when an embedder is set."""
         if self.lsa_model is None:
-            return np.zeros((tfidf.shape[0], 1), dtype=np.float32)
-        return normalize(self.lsa_model.transform(tfidf)).astype(np.float32)
+            lsa = np.zeros((tfidf.shape[0], 1), dtype=np.float32)
+        else:
+            lsa = normalize(self.lsa_model.transform(tfidf)).astype(np.float32)
+        if self.embed is None or not len(texts):
+            return lsa
+        lsa *= np.sqrt(1 - SEMANTIC_SHARE)
+        return np.hstack([lsa, np.sqrt(SEMANTIC_SHARE) * self.embed(texts)], dtype=np.float32)
 
 
 def _blend(lexical: sp.spmatrix, semantic: np.ndarray) -> np.ndarray:
@@ -93,11 +114,16 @@ class _Lsa:
         if shared.size > LSA_TERMS:  # the most frequent shared terms carry the co-occurrences
             shared = np.sort(shared[np.argsort(-df[shared], kind="stable")[:LSA_TERMS]])
         self.columns = shared if shared.size > dims else np.arange(tfidf.shape[1])
-        self.svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=2, random_state=0)
-        self.svd.fit(tfidf[:, self.columns])
+        # ARPACK finds the exact leading subspace; a randomized SVD with few iterations moved
+        # nDCG by +-0.03 with its seed
+        self.svd = TruncatedSVD(n_components=dims, algorithm="arpack", random_state=0)
+        self.svd.fit(tfidf[:, self.columns].astype(np.float64))  # float32 runs differ in 1e-6
+        values = self.svd.singular_values_
+        # directions of a (near-)null space are arbitrary and differ from fit to fit: drop them
+        self.kept = np.flatnonzero(values > RANK_TOLERANCE * values.max(initial=0.0))
 
     def transform(self, tfidf: sp.csr_matrix) -> np.ndarray:
-        return self.svd.transform(tfidf[:, self.columns])
+        return self.svd.transform(tfidf[:, self.columns])[:, self.kept]
 
 
 def _fit_svd(tfidf: sp.csr_matrix) -> _Lsa | None:

@@ -17,7 +17,8 @@ from digest.ranking.items import Items
 from digest.ranking.profile import ProfileRows, author_key, paper_key, profile_rows
 from digest.ranking.reasons import Explainer
 from digest.ranking.select import CATEGORY_BOOST, mmr_select, overlap, trending
-from digest.ranking.text import normalize_text, paper_text
+from digest.ranking.semantic import Embedder
+from digest.ranking.text import embed_text, normalize_text, paper_text
 
 if TYPE_CHECKING:
     from digest.ranking import Profile, Ranked
@@ -35,6 +36,7 @@ class Scorer:
         *,
         now: datetime | None,
         upvote_velocity: Mapping[str, float] | None,
+        embed: Embedder | None = None,
     ) -> None:
         self.papers = list({paper_key(p.id): p for p in reversed(papers)}.values())[::-1]
         self.keys = [paper_key(p.id) for p in self.papers]  # one row per paper, first kept
@@ -44,7 +46,7 @@ class Scorer:
         known = self.papers + list({paper_key(h.id): h for h in extra}.values())
         self.row_of = {paper_key(p.id): i for i, p in reversed(list(enumerate(known)))}
         texts = [paper_text(p) for p in known] or [""]  # an empty day still fits (to nothing)
-        self.features = Features(texts, len(self.papers))
+        self.features = Features(texts, len(self.papers), embed, [embed_text(p) for p in known])
         self.items = Items(self.features, self.row_of, [p.title or p.id for p in known])
         self.trend = trending(self.papers, self.keys, now, upvote_velocity)
         self.paper_overlap = overlap(self.features.all_to_pool[: len(self.papers)])

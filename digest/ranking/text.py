@@ -47,6 +47,11 @@ def paper_text(paper: Any) -> str:
     return f"{title}. {title}. {paper.abstract or ''}"
 
 
+def embed_text(paper: Any) -> str:
+    """The text a sentence encoder reads: title and abstract once each."""
+    return f"{paper.title or ''}. {paper.abstract or ''}"
+
+
 def _words(words: list[str]) -> list[str]:
     return words
 

@@ -1,0 +1,62 @@
+"""Sentence embeddings: cached once per text, and carrying queries past shared words."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digest.ranking import Profile, rank
+from digest.ranking.semantic import CachedEmbedder, available, load_embedder
+from digest.sources import PaperIn
+
+needs_model = pytest.mark.skipif(
+    not available() and not os.environ.get("DIGEST_REQUIRE_SEMANTIC"),
+    reason="the [semantic] extra is not installed (make semantic)",
+)
+
+
+def P(paper_id: str, title: str, abstract: str) -> PaperIn:
+    return PaperIn(id=paper_id, title=title, source="test", abstract=abstract)
+
+
+class CountingEncoder:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return np.array([[len(t), 1.0] for t in texts], np.float32)
+
+
+def test_each_text_is_encoded_once_across_processes_sharing_the_cache_file(tmp_path: Path):
+    cache = tmp_path / "emb.sqlite3"
+    first = CountingEncoder()
+    vectors = CachedEmbedder(first, cache)(["a", "bb", "a"])
+    assert first.seen == ["a", "bb"]
+    assert vectors.tolist() == [[1, 1], [2, 1], [1, 1]]
+    later = CountingEncoder()  # a new process: nothing in memory, everything on disk
+    assert CachedEmbedder(later, cache)(["bb", "ccc"]).tolist() == [[2, 1], [3, 1]]
+    assert later.seen == ["ccc"]
+
+
+def test_turned_off_means_no_embedder(tmp_path: Path):
+    assert load_embedder(False, tmp_path / "emb.sqlite3") is None
+
+
+@needs_model
+def test_a_keyword_finds_a_paper_that_shares_no_word_with_it(tmp_path: Path):
+    papers = [
+        *[P(f"x{i}", f"Filler paper {i}", "Numbers and tables of results.") for i in range(30)],
+        P("2", "Tax policy and household savings", "An econometric panel of incomes."),
+        P("3", "Galaxy cluster lensing", "Weak lensing maps of dark matter halos."),
+        P("1", "Dexterous grasping with a five-fingered hand", "We pick up cups and tools."),
+    ]
+    profile = Profile("robots", keywords=["robot manipulation"], trending_weight=0.0)
+    embed = load_embedder(True, tmp_path / "emb.sqlite3")
+    assert embed is not None
+    ranked = rank(papers, [profile], top_k=3, embed=embed)[0]
+    assert ranked[0].id == "1"
