@@ -150,7 +150,7 @@ def time_loop(world: World, sample: int) -> float:
     profiles, excluded = Profiles(world, sample)[:], sent_ids(world, sample)
     started = time.perf_counter()
     for profile, sent in zip(profiles, excluded, strict=True):
-        scorer.items = Items(scorer.features, scorer.row_of, scorer.items.titles)
+        scorer.items = Items(scorer.features, scorer.topics, scorer.row_of, scorer.items.titles)
         scorer.rank([profile], top_k=TOP, exclude_ids=[sent])
     return (time.perf_counter() - started) / sample
 

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from digest.ranking.features import Features
+from digest.ranking.topics import Topics
 
 KEYWORD_DEPTH = 10  # papers folded into a keyword
 PAPER_DEPTH = 15  # papers folded into a liked paper
@@ -29,8 +30,11 @@ BATCH = 2_000
 class Items:
     """Registry of query items; `sims` rows are items, columns the candidate papers."""
 
-    def __init__(self, features: Features, row_of: dict[str, int], titles: list[str]) -> None:
+    def __init__(
+        self, features: Features, topics: Topics, row_of: dict[str, int], titles: list[str]
+    ) -> None:
         self.features = features
+        self.topics = topics
         self.row_of = row_of
         self.titles = titles
         self.index: dict[tuple[str, str], int] = {}
@@ -39,6 +43,7 @@ class Items:
         self.sims = np.zeros((0, features.n_pool), np.float32)
         self.literal = np.zeros((0, features.n_pool), bool)  # the paper contains the keyword
         self.direct = np.zeros((0, features.n_pool), np.float32)  # before any feedback: the bar
+        self.topic = np.zeros((0, topics.scores.shape[0]), np.float32)  # liked papers' areas
 
     def keyword(self, text: str) -> int:
         """Column of a keyword item, registering it if new."""
@@ -62,7 +67,9 @@ class Items:
             return
         pending, self.pending = self.pending, []
         for start in range(0, len(pending), BATCH):
-            sims, direct, literal = self._similarities(pending[start : start + BATCH])
+            batch = pending[start : start + BATCH]
+            sims, direct, literal = self._similarities(batch)
+            self.topic = np.vstack([self.topic, self._topics(batch)])
             self.sims = np.vstack([self.sims, sims])
             self.direct = np.vstack([self.direct, direct])
             self.literal = np.vstack([self.literal, literal])
@@ -74,6 +81,15 @@ class Items:
             self.labels.append(label)
             self.pending.append((kind, key))
         return found
+
+    def _topics(self, batch: list[tuple[str, str]]) -> np.ndarray:
+        """Area scores of paper items; keywords have none."""
+        topic = np.zeros((len(batch), self.topic.shape[1]), np.float32)
+        is_paper = np.array([kind == "paper" for kind, _ in batch])
+        if is_paper.any():
+            rows = np.array([self.row_of[key] for kind, key in batch if kind == "paper"])
+            topic[is_paper] = self.topics.of_papers(rows)
+        return topic
 
     def _similarities(self, batch: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
         words = [key for kind, key in batch if kind == "keyword"]

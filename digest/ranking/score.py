@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from digest.ranking.features import Features
 from digest.ranking.items import Items
@@ -19,6 +20,7 @@ from digest.ranking.reasons import Explainer
 from digest.ranking.select import CATEGORY_BOOST, mmr_select, overlap, trending
 from digest.ranking.semantic import Embedder
 from digest.ranking.text import embed_text, normalize_text, paper_text
+from digest.ranking.topics import AFFINITY_WEIGHT, Topics
 
 if TYPE_CHECKING:
     from digest.ranking import Profile, Ranked
@@ -47,7 +49,10 @@ class Scorer:
         self.row_of = {paper_key(p.id): i for i, p in reversed(list(enumerate(known)))}
         texts = [paper_text(p) for p in known] or [""]  # an empty day still fits (to nothing)
         self.features = Features(texts, len(self.papers), embed, [embed_text(p) for p in known])
-        self.items = Items(self.features, self.row_of, [p.title or p.id for p in known])
+        self.topics = Topics(self.features)
+        self.items = Items(
+            self.features, self.topics, self.row_of, [p.title or p.id for p in known]
+        )
         self.trend = trending(self.papers, self.keys, now, upvote_velocity)
         self.paper_overlap = overlap(self.features.all_to_pool[: len(self.papers)])
         self.by_author = _index(self.papers, lambda p: {author_key(a) for a in p.authors or ()})
@@ -101,10 +106,21 @@ class Scorer:
         return self.explainer.results(profiles, rows, picks, k, score, marks)
 
     def _relevance(self, rows: ProfileRows) -> np.ndarray:
-        """Each profile's weights times its items' similarities: one sparse-dense product."""
+        """Each profile's weights times its items' similarities: one sparse-dense product.
+
+        Profiles with liked papers also favour candidates in the areas those papers share, by
+        AFFINITY_WEIGHT of the spread of their own relevance (so the blend is scale-free).
+        """
         if not rows.weights.nnz:
             return np.zeros((rows.weights.shape[0], len(self.papers)), np.float32)
-        return np.asarray(rows.weights @ self.items.sims, dtype=np.float32)
+        relevance = np.asarray(rows.weights @ self.items.sims, dtype=np.float32)
+        with_liked = np.flatnonzero([bool(items) for items in rows.liked_items])
+        if self.topics.enabled and with_liked.size:
+            liked = _even_rows([rows.liked_items[i] for i in with_liked], self.items.count())
+            affinity = self.topics.affinity(liked, self.items.topic)
+            spread = relevance[with_liked].std(axis=1, keepdims=True)
+            relevance[with_liked] += AFFINITY_WEIGHT * spread * affinity
+        return relevance
 
     def _marks(self, profiles: Sequence[Profile], field: str, index: dict[str, list[int]]):
         """Profiles x papers: True where a followed author / chosen category is the paper's."""
@@ -169,6 +185,15 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _even_rows(lists: list[list[int]], n_columns: int) -> sp.csr_matrix:
+    """One row per list, its columns weighted evenly to sum to one."""
+    counts = np.array([len(items) for items in lists])
+    cols = np.fromiter((c for items in lists for c in items), int, count=int(counts.sum()))
+    values = np.repeat(1.0 / np.maximum(counts, 1), counts).astype(np.float32)
+    indptr = np.r_[0, np.cumsum(counts)]
+    return sp.csr_matrix((values, cols, indptr), shape=(len(lists), n_columns))
 
 
 def _index(papers: Sequence[Any], keys_of: Any) -> dict[str, list[int]]:

@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response
 from digest.editions import profile_for
 from digest.models import Subscriber
 from digest.store import subscribers as store
-from digest.web.categories import CATEGORY_IDS, CategoryList
+from digest.taxonomy import CATEGORY_IDS
+from digest.web.categories import CategoryList
 from digest.web.preview import preview, profile_with
 from digest.web.state import local, now, session_scope, state, subscriber_from
 

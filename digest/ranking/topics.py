@@ -1,0 +1,71 @@
+"""Topics: where each paper sits among arXiv's named areas, inferred from its text alone.
+
+Liked papers that share no words can still share an area ("Human-Computer Interaction",
+"Robotics"); a profile learns which areas its liked papers have in common and favours candidates
+in those areas. Each area's name is a short query, expanded by pseudo-relevance feedback like a
+keyword, so a paper's topic scores never read its categories: papers from feeds without
+categories get them too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from digest.ranking.features import Features
+from digest.taxonomy import CATEGORIES
+
+NAMES = [name for _, name in CATEGORIES]
+DEPTH = 10  # papers folded into an area's name
+FEEDBACK = 0.8  # share of an area's scores from those papers
+MIN_PAPERS = 50  # fewer known papers than this cannot say which areas are unusual for a paper
+AFFINITY_BAR = 1.0  # an area counts for a profile when its liked papers sit this many s.d. above
+AFFINITY_WEIGHT = 0.3  # in standard deviations of the profile's relevance
+
+
+class Topics:
+    """`scores`: areas x known papers, each area standardized over the papers."""
+
+    def __init__(self, features: Features) -> None:
+        self.n_pool = features.n_pool
+        n_known = features.tfidf.shape[0]
+        self.enabled = n_known >= MIN_PAPERS
+        self.scores = np.zeros((len(NAMES), n_known), np.float32)
+        if self.enabled:
+            self.scores = _standardize(_expanded(features))
+
+    def of_papers(self, rows: np.ndarray) -> np.ndarray:
+        """Known papers by row -> their area scores (rows x areas)."""
+        return self.scores[:, rows].T
+
+    def affinity(self, liked: sp.csr_matrix, paper_topics: np.ndarray) -> np.ndarray:
+        """Profiles x candidates: how much each candidate is in the areas its liked papers share.
+
+        `liked`: profiles x items, each row's liked items weighted to sum to one;
+        `paper_topics`: items x areas (zero for keyword items).
+        """
+        shared = np.clip(np.asarray(liked @ paper_topics) - AFFINITY_BAR, 0.0, None)
+        total = shared.sum(axis=1, keepdims=True)
+        np.divide(shared, total, out=shared, where=total > 0)
+        return (shared @ self.scores[:, : self.n_pool]).astype(np.float32)
+
+
+def _expanded(features: Features) -> np.ndarray:
+    """Each area name's similarity to every known paper, moved toward its closest papers."""
+    first = features.sims_to_all(*features.vectorize(NAMES))
+    top = np.argpartition(-first, DEPTH - 1, axis=1)[:, :DEPTH]
+    weights = np.clip(np.take_along_axis(first, top, axis=1), 0.0, None)
+    total = weights.sum(axis=1, keepdims=True)
+    weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    chosen, inverse = np.unique(top, return_inverse=True)
+    rows = np.repeat(np.arange(len(NAMES)), DEPTH)
+    mix = sp.csr_matrix((weights.ravel(), (rows, inverse.ravel())), shape=(len(NAMES), chosen.size))
+    feedback = mix @ features.sims_to_all(*features.rows(chosen))
+    return (1 - FEEDBACK) * first + FEEDBACK * feedback
+
+
+def _standardize(scores: np.ndarray) -> np.ndarray:
+    spread = scores.std(axis=1, keepdims=True)
+    return ((scores - scores.mean(axis=1, keepdims=True)) / np.maximum(spread, 1e-6)).astype(
+        np.float32
+    )
