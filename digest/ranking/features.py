@@ -18,7 +18,7 @@ from digest.ranking.semantic import Embedder
 from digest.ranking.text import TermWeights, tokens
 
 LSA_DIMS = 150
-LSA_TERMS = 20_000
+LSA_TERMS = 10_000  # the most frequent shared terms; 20k measured no better, 50% slower
 RANK_TOLERANCE = 1e-3  # singular values below this share of the largest carry no topic
 MIN_PAPERS_FOR_CENTROID = 20
 LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the dense cosine in every similarity
