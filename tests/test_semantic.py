@@ -60,3 +60,17 @@ def test_a_keyword_finds_a_paper_that_shares_no_word_with_it(tmp_path: Path):
     assert embed is not None
     ranked = rank(papers, [profile], top_k=3, embed=embed)[0]
     assert ranked[0].id == "1"
+
+
+def test_web_previews_use_embeddings_only_once_every_paper_is_encoded(tmp_path: Path):
+    from digest.web.preview import _warm
+
+    cache = tmp_path / "emb.sqlite3"
+    papers = [P("1", "Grasping", "Hands."), P("2", "Lensing", "Halos.")]
+    encoder = CountingEncoder()
+    embed = CachedEmbedder(encoder, cache)
+    assert _warm(embed, papers) is None  # a page never waits for the model
+    assert encoder.seen == []
+    CachedEmbedder(CountingEncoder(), cache)(["Grasping. Hands.", "Lensing. Halos."])  # pipeline
+    assert _warm(embed, papers) is embed
+    assert encoder.seen == []

@@ -42,7 +42,7 @@ def available() -> bool:
     return True
 
 
-def load_embedder(enabled: bool, cache_file: Path | None) -> Embedder | None:
+def load_embedder(enabled: bool, cache_file: Path | None) -> CachedEmbedder | None:
     """The cached MiniLM embedder, or None when turned off or the extra is not installed."""
     if not enabled:
         return None
@@ -91,6 +91,13 @@ class CachedEmbedder:
             cache_file.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB)")
+
+    def knows(self, texts: Sequence[str]) -> bool:
+        """True when every text is already encoded, so a call costs no model time."""
+        missing = [k for k in dict.fromkeys(map(_key, texts)) if k not in self._memory]
+        if missing and self._file is not None:
+            self._memory.update(self._read(missing))
+        return all(k in self._memory for k in missing)
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         keys = [_key(text) for text in texts]

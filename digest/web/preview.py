@@ -19,6 +19,8 @@ from digest.editions import profile_for
 from digest.models import Paper, Subscriber
 from digest.ranking import Profile, Ranked
 from digest.ranking.score import Scorer
+from digest.ranking.semantic import CachedEmbedder
+from digest.ranking.text import embed_text
 from digest.store import papers as paper_store
 from digest.store.subscribers import feedback_of
 
@@ -41,8 +43,11 @@ class _Pool:
 class PreviewCache:
     """Per-process fitted scorers. A stale pool keeps serving while one thread refits it."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], embed: CachedEmbedder | None = None
+    ) -> None:
         self._sessions = sessions
+        self._embed = embed
         self._lock = threading.Lock()  # ranking registers items on the scorer: one at a time
         self._pool: _Pool | None = None
         self._refitting = False
@@ -66,7 +71,7 @@ class PreviewCache:
                 self._refitting = True
                 threading.Thread(target=self._refit, args=(bucket,), daemon=True).start()
                 return pool
-        fresh = _fit(session, bucket)
+        fresh = _fit(session, bucket, self._embed)
         with self._lock:
             self._pool = fresh
         return fresh
@@ -74,7 +79,7 @@ class PreviewCache:
     def _refit(self, bucket: int) -> None:
         try:
             with self._sessions() as session:
-                fresh = _fit(session, bucket)
+                fresh = _fit(session, bucket, self._embed)
             with self._lock:
                 self._pool = fresh
         finally:
@@ -85,7 +90,10 @@ class PreviewCache:
         scorer = pool.scorers.get(outside)
         if scorer is None:
             history = paper_store.papers_by_ids(session, list(outside)) if outside else []
-            scorer = Scorer(pool.papers, history, now=pool.moment, upvote_velocity=None)
+            embed = _warm(self._embed, [*pool.papers, *history])
+            scorer = Scorer(
+                pool.papers, history, now=pool.moment, upvote_velocity=None, embed=embed
+            )
             pool.scorers[outside] = scorer
             if len(pool.scorers) > SCORERS_PER_POOL:
                 pool.scorers.popitem(last=False)
@@ -93,13 +101,21 @@ class PreviewCache:
         return scorer
 
 
-def _fit(session: Session, bucket: int) -> _Pool:
+def _warm(embed: CachedEmbedder | None, papers: list[Paper]) -> CachedEmbedder | None:
+    """The embedder only when every paper is already encoded (by the pipeline): a page never
+    waits for the model; until then previews rank without embeddings."""
+    return embed if embed is not None and embed.knows([embed_text(p) for p in papers]) else None
+
+
+def _fit(session: Session, bucket: int, embed: CachedEmbedder | None) -> _Pool:
     """Load the recent papers and fit the scorer shared by profiles without older likes."""
     moment = datetime.fromtimestamp(bucket * REFIT_SECONDS, UTC)
     papers = paper_store.candidate_papers(session, moment - PREVIEW_WINDOW)
     pool = _Pool(bucket, moment, papers, {p.id: p for p in papers})
     if papers:
-        pool.scorers[()] = Scorer(papers, [], now=moment, upvote_velocity=None)
+        pool.scorers[()] = Scorer(
+            papers, [], now=moment, upvote_velocity=None, embed=_warm(embed, papers)
+        )
     return pool
 
 

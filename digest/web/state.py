@@ -15,6 +15,7 @@ from werkzeug.exceptions import Gone, NotFound
 from digest import db
 from digest.config import Settings
 from digest.models import Subscriber
+from digest.ranking.semantic import load_embedder
 from digest.store.subscribers import get_subscriber
 from digest.tokens import BadToken, Claims, ExpiredToken, Links, Tokens
 from digest.web.mailqueue import MailQueue
@@ -47,7 +48,7 @@ def make_state(settings: Settings, engine: Engine | None = None, dev: bool = Fal
     links = Links(settings.base_url, tokens)
     sessions = db.make_sessionmaker(engine)
     mail = MailQueue(settings)
-    previews = PreviewCache(sessions)
+    previews = PreviewCache(sessions, load_embedder(settings.semantic, settings.embedding_cache))
     return WebState(settings, engine, sessions, tokens, links, mail, previews, dev)
 
 
