@@ -102,6 +102,7 @@ def _settings(workdir: Path, port: int) -> Settings:
         sources_file=workdir / "none.toml",
         base_url="https://digest.example.org",
         secret_key="bench",
+        semantic=False,  # the target is the send path; embeddings are a one-off per paper
     )
 
 
