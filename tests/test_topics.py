@@ -28,7 +28,9 @@ def test_liked_papers_favour_candidates_in_the_area_they_share():
     pool = 60  # robotics and sound papers are today's candidates; astrophysics is history
     topics = Topics(Features(texts, pool))
     liked = sp.csr_matrix(np.full((1, 3), 1 / 3, np.float32))
-    affinity = topics.affinity(liked, topics.of_papers(np.array([1, 5, 9])))[0]  # robotics
+    affinity = topics.affinity(topics.shared(liked, topics.of_papers(np.array([1, 5, 9]))))[
+        0
+    ]  # robotics
     assert affinity.shape == (pool,)
     assert affinity[:30].min() > affinity[30:60].max()
 
@@ -38,4 +40,4 @@ def test_a_handful_of_papers_has_no_topics():
     topics = Topics(Features(texts, len(texts)))
     assert not topics.enabled
     liked = sp.csr_matrix(np.ones((1, 1), np.float32))
-    assert not topics.affinity(liked, topics.of_papers(np.array([0]))).any()
+    assert not topics.affinity(topics.shared(liked, topics.of_papers(np.array([0])))).any()

@@ -117,9 +117,9 @@ class Scorer:
         with_liked = np.flatnonzero([bool(items) for items in rows.liked_items])
         if self.topics.enabled and with_liked.size:
             liked = _even_rows([rows.liked_items[i] for i in with_liked], self.items.count())
-            affinity = self.topics.affinity(liked, self.items.topic)
+            shared = self.topics.shared(liked, self.items.topic)
             spread = relevance[with_liked].std(axis=1, keepdims=True)
-            relevance[with_liked] += AFFINITY_WEIGHT * spread * affinity
+            relevance[with_liked] += AFFINITY_WEIGHT * spread * self.topics.affinity(shared)
         return relevance
 
     def _marks(self, profiles: Sequence[Profile], field: str, index: dict[str, list[int]]):
