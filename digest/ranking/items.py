@@ -19,7 +19,7 @@ from digest.ranking.topics import Topics
 
 KEYWORD_DEPTH = 10  # papers folded into a keyword
 PAPER_DEPTH = 15  # papers folded into a liked paper
-KEYWORD_FEEDBACK = 0.8  # share of the expanded query that comes from feedback papers
+KEYWORD_FEEDBACK = 0.6  # share of the expanded query that comes from feedback papers
 PAPER_FEEDBACK = 0.3
 GENERIC = 0.5  # Rocchio negative: how much of the corpus centroid every query loses
 SECOND_DEPTH = 2  # best candidates folded into a keyword's second round
