@@ -21,6 +21,7 @@ from digest import db
 from digest.config import Settings
 from digest.fetch import Fetcher, FetchError, Response
 from digest.models import SourceState
+from digest.ranking.semantic import load_embedder
 from digest.readiness import carries_current_listing, listing_today
 from digest.sources import PaperIn, ParseError
 from digest.sources.formats import RSS, parse
@@ -75,7 +76,25 @@ def fetch_all(
     finally:
         if fetcher is None:
             door.close()
+    encode_new_papers(settings, sessions, now)
     return results
+
+
+def encode_new_papers(settings: Settings, sessions: sessionmaker[Session], since: datetime) -> None:
+    """Encode the papers first seen since `since` (sentence embeddings, when on), so the tick
+    that ranks them finds their vectors ready instead of waiting for the model."""
+    embed = load_embedder(settings.semantic, settings.embedding_cache)
+    if embed is None:
+        return
+    from digest.ranking.text import embed_text  # scikit-learn, only when it is needed
+
+    with db.session_scope(sessions) as session:
+        texts = [embed_text(p) for p in paper_store.candidate_papers(session, since)]
+    try:
+        if texts:
+            embed(texts)
+    except Exception:  # best effort: ranking encodes whatever is missing, and reports it there
+        log.exception("could not encode %d new papers ahead of ranking", len(texts))
 
 
 def fetch_source(

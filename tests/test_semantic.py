@@ -74,3 +74,22 @@ def test_web_previews_use_embeddings_only_once_every_paper_is_encoded(tmp_path: 
     CachedEmbedder(CountingEncoder(), cache)(["Grasping. Hands.", "Lensing. Halos."])  # pipeline
     assert _warm(embed, papers) is embed
     assert encoder.seen == []
+
+
+@needs_model
+def test_a_fetch_encodes_the_papers_it_brought_before_any_tick_ranks_them(settings, sessions):
+    from datetime import UTC, datetime
+
+    from digest import db
+    from digest.poll import encode_new_papers
+    from digest.store import papers as paper_store
+
+    cache = settings.outbox_dir.parent / "emb.sqlite3"
+    on = settings.model_copy(update={"semantic": True, "embedding_cache": cache})
+    now = datetime(2025, 1, 6, 12, tzinfo=UTC)
+    papers = [P("2501.00001", "Grasping", "Hands."), P("2501.00002", "Lensing", "Halos.")]
+    with db.session_scope(sessions) as session:
+        paper_store.upsert_papers(session, papers, now)
+    encode_new_papers(on, sessions, now)
+    later = CountingEncoder()
+    assert CachedEmbedder(later, cache).knows(["Grasping. Hands.", "Lensing. Halos."])
