@@ -20,11 +20,14 @@ def ingest_command(ctx: Context, files: tuple[Path, ...]) -> None:
     from datetime import UTC, datetime
 
     from digest.ingest import ingest_files
+    from digest.poll import encode_new_papers
     from digest.sources_report import print_ingest
 
     require_schema(ctx)
-    reports = ingest_files(ctx.sessions(), files, datetime.now(UTC))
+    now = datetime.now(UTC)
+    reports = ingest_files(ctx.sessions(), files, now)
     print_ingest(reports)
+    encode_new_papers(ctx.settings, ctx.sessions(), now)
     if not any(report.ok for report in reports):
         raise click.ClickException("no file could be loaded")
 
