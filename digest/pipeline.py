@@ -129,7 +129,7 @@ def _stages(
 def select_and_score(settings: Settings, session: Session, report: TickReport) -> None:
     due = schedule.due_subscribers(delivery_store.active_subscribers(session), report.now)
     due, report.waiting_for_sources = _ready_only(settings, session, due, report.now)
-    embed = load_embedder(settings.semantic, settings.embedding_cache)
+    embed = load_embedder(settings)
     stats = editions.queue_editions(session, due, report.now, embed)
     report.due, report.queued, report.quiet = stats.due, stats.queued, stats.quiet
     report.considered, report.picks = stats.papers_considered, stats.picks

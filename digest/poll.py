@@ -83,7 +83,7 @@ def fetch_all(
 def encode_new_papers(settings: Settings, sessions: sessionmaker[Session], since: datetime) -> None:
     """Encode the papers first seen since `since` (sentence embeddings, when on), so the tick
     that ranks them finds their vectors ready instead of waiting for the model."""
-    embed = load_embedder(settings.semantic, settings.embedding_cache)
+    embed = load_embedder(settings)
     if embed is None:
         return
     from digest.ranking.text import embed_text  # scikit-learn, only when it is needed

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from digest.config import Settings, load_settings
 from digest.ranking import Profile, rank
 from digest.ranking.semantic import CachedEmbedder, available, load_embedder
 from digest.sources import PaperIn
@@ -21,6 +22,11 @@ needs_model = pytest.mark.skipif(
 
 def P(paper_id: str, title: str, abstract: str) -> PaperIn:
     return PaperIn(id=paper_id, title=title, source="test", abstract=abstract)
+
+
+def with_semantic(on: bool, tmp_path: Path) -> Settings:
+    settings = load_settings(embedding_cache=tmp_path / "emb.sqlite3")
+    return settings.model_copy(update={"semantic": on})  # the suite's environment turns it off
 
 
 class CountingEncoder:
@@ -44,7 +50,7 @@ def test_each_text_is_encoded_once_across_processes_sharing_the_cache_file(tmp_p
 
 
 def test_turned_off_means_no_embedder(tmp_path: Path):
-    assert load_embedder(False, tmp_path / "emb.sqlite3") is None
+    assert load_embedder(with_semantic(False, tmp_path)) is None
 
 
 @needs_model
@@ -56,7 +62,7 @@ def test_a_keyword_finds_a_paper_that_shares_no_word_with_it(tmp_path: Path):
         P("1", "Dexterous grasping with a five-fingered hand", "We pick up cups and tools."),
     ]
     profile = Profile("robots", keywords=["robot manipulation"], trending_weight=0.0)
-    embed = load_embedder(True, tmp_path / "emb.sqlite3")
+    embed = load_embedder(with_semantic(True, tmp_path))
     assert embed is not None
     ranked = rank(papers, [profile], top_k=3, embed=embed)[0]
     assert ranked[0].id == "1"

@@ -5,15 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from digest import db
 from digest.config import Settings, load_settings
-
-if TYPE_CHECKING:
-    from digest.ranking.semantic import Embedder
 
 log = logging.getLogger("digest")
 
@@ -33,12 +30,6 @@ class Context:
 
             setup_logging(self._settings.log_level, self._settings.log_format)
         return self._settings
-
-    def embedder(self) -> Embedder | None:
-        """Sentence embeddings for ranking, when turned on and the [semantic] extra is there."""
-        from digest.ranking.semantic import load_embedder
-
-        return load_embedder(self.settings.semantic, self.settings.embedding_cache)
 
     @property
     def engine(self) -> Any:

@@ -136,6 +136,7 @@ def rank_command(
     import json
 
     from digest.ranking import files, rank
+    from digest.ranking.semantic import load_embedder
 
     if (profile_file is None) == (profiles_file is None):
         raise click.UsageError("give exactly one of --profile or --profiles")
@@ -149,7 +150,9 @@ def rank_command(
             profiles = files.load_profiles(profiles_file)
     except files.RankInputError as exc:
         raise click.ClickException(str(exc)) from None
-    results = rank(papers, profiles, history=history, top_k=top_k, embed=ctx.embedder())
+    results = rank(
+        papers, profiles, history=history, top_k=top_k, embed=load_embedder(ctx.settings)
+    )
     if profile_file:
         click.echo(json.dumps(files.result_rows(results[0]), ensure_ascii=False))
         return
@@ -185,8 +188,7 @@ def eval_command(ctx: Context, data_dir: Path | None, semantic: bool | None) -> 
         raise click.ClickException(
             "--semantic needs the [semantic] extra: pip install torch==2.13.0 -e '.[semantic]'"
         )
-    on = ctx.settings.semantic if semantic is None else semantic
-    embed = load_embedder(on, ctx.settings.embedding_cache)
+    embed = load_embedder(ctx.settings, semantic)
     click.echo(f"semantic embeddings: {'on' if embed else 'off'}")
     try:
         click.echo(format_table(evaluate(data_dir or default_data_dir(), embed)))

@@ -16,9 +16,14 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+
+from digest.store import chunks
+
+if TYPE_CHECKING:
+    from digest.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +47,17 @@ def available() -> bool:
     return True
 
 
-def load_embedder(enabled: bool, cache_file: Path | None) -> CachedEmbedder | None:
-    """The cached MiniLM embedder, or None when turned off or the extra is not installed."""
-    if not enabled:
+def load_embedder(settings: Settings, enabled: bool | None = None) -> CachedEmbedder | None:
+    """The cached MiniLM embedder, or None when turned off or the extra is not installed.
+
+    `enabled` overrides the `semantic` setting (`digest eval --semantic/--no-semantic`).
+    """
+    if not (settings.semantic if enabled is None else enabled):
         return None
     if not available():
         log.info("semantic ranking off: the [semantic] extra is not installed")
         return None
-    return CachedEmbedder(MiniLM(), cache_file)
+    return CachedEmbedder(MiniLM(), settings.embedding_cache)
 
 
 class MiniLM:
@@ -94,25 +102,26 @@ class CachedEmbedder:
 
     def knows(self, texts: Sequence[str]) -> bool:
         """True when every text is already encoded, so a call costs no model time."""
-        missing = [k for k in dict.fromkeys(map(_key, texts)) if k not in self._memory]
-        if missing and self._file is not None:
-            self._memory.update(self._read(missing))
-        return all(k in self._memory for k in missing)
+        return not self._recall(list(map(_key, texts)))
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
         keys = [_key(text) for text in texts]
-        missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
-        if missing and self._file is not None:
-            self._memory.update(self._read(missing))
-        by_key = dict(zip(keys, texts, strict=True))
-        todo = [k for k in missing if k not in self._memory]
+        todo = self._recall(keys)
         if todo:
+            by_key = dict(zip(keys, texts, strict=True))
             fresh = dict(zip(todo, self._encode([by_key[k] for k in todo]), strict=True))
             self._memory.update(fresh)
             self._write(fresh)
         if not keys:
             return np.zeros((0, 0), np.float32)
         return np.stack([self._memory[k] for k in keys])
+
+    def _recall(self, keys: list[str]) -> list[str]:
+        """Bring the keys' vectors from the file into memory; return the keys never encoded."""
+        missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
+        if missing and self._file is not None:
+            self._memory.update(self._read(missing))
+        return [k for k in missing if k not in self._memory]
 
     def _connect(self) -> sqlite3.Connection:
         assert self._file is not None
@@ -121,8 +130,7 @@ class CachedEmbedder:
     def _read(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         with self._connect() as db:
-            for start in range(0, len(keys), 500):
-                part = keys[start : start + 500]
+            for part in chunks(keys):
                 marks = ",".join("?" * len(part))
                 rows = db.execute(f"SELECT key, v FROM vectors WHERE key IN ({marks})", part)
                 found.update((key, np.frombuffer(blob, np.float32)) for key, blob in rows)

@@ -48,7 +48,7 @@ def make_state(settings: Settings, engine: Engine | None = None, dev: bool = Fal
     links = Links(settings.base_url, tokens)
     sessions = db.make_sessionmaker(engine)
     mail = MailQueue(settings)
-    previews = PreviewCache(sessions, load_embedder(settings.semantic, settings.embedding_cache))
+    previews = PreviewCache(sessions, load_embedder(settings))
     return WebState(settings, engine, sessions, tokens, links, mail, previews, dev)
 
 
