@@ -11,11 +11,15 @@ the query (Rocchio) before it is compared with the candidates.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import scipy.sparse as sp
 
 from digest.ranking.features import Features
-from digest.ranking.topics import Topics
+
+if TYPE_CHECKING:
+    from digest.ranking.topics import Topics
 
 KEYWORD_DEPTH = 10  # papers folded into a keyword
 PAPER_DEPTH = 15  # papers folded into a liked paper
@@ -122,17 +126,28 @@ def expand(
     precomputed paper-to-candidate matrix, so no expanded query vector is ever built.
     """
     first = features.sims_to_all(tfidf, lsa)
+    chosen = feedback_papers(first, depth)
+    found = chosen.getnnz(axis=1) > 0  # a query with no known word has nothing to expand from
+    mix = np.where(found, share, 0.0).astype(np.float32)[:, None]
+    direct = first[:, : features.n_pool]
+    return (1 - mix) * direct + mix * (chosen @ features.all_to_pool), direct
+
+
+def feedback_papers(first: np.ndarray, depth: int) -> sp.csr_matrix:
+    """Queries x known papers: each query's `depth` closest papers, weights summing to one.
+
+    `first` is the queries' similarity to every known paper; a query similar to none gets an
+    empty row.
+    """
     depth = min(depth, max(1, first.shape[1] // 20))  # a tiny corpus has no neighbours
     top = np.argpartition(-first, depth - 1, axis=1)[:, :depth]
     weights = np.clip(np.take_along_axis(first, top, axis=1), 0.0, None)
     total = weights.sum(axis=1, keepdims=True)
-    found = total[:, 0] > 0  # a query with no known word has nothing to expand from
     weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
     rows = np.repeat(np.arange(first.shape[0]), depth)
     chosen = sp.csr_matrix((weights.ravel(), (rows, top.ravel())), shape=first.shape)
-    mix = np.where(found, share, 0.0).astype(np.float32)[:, None]
-    direct = first[:, : features.n_pool]
-    return (1 - mix) * direct + mix * (chosen @ features.all_to_pool), direct
+    chosen.eliminate_zeros()
+    return chosen
 
 
 def refine(features: Features, sims: np.ndarray) -> np.ndarray:

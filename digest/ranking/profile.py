@@ -90,10 +90,12 @@ def profile_rows(
     disliked = [_known(p.disliked, paper_item) for p in profiles]
     has_kw, has_liked = (np.array([bool(x) for x in lists]) for lists in (keywords, liked))
     share = 1.0 / np.maximum(has_kw.astype(np.float32) + has_liked, 1)  # keywords vs liked
-    parts = [_coo(keywords, share), _coo(liked, share), _coo(disliked, -DISLIKED_WEIGHT)]
-    rows, cols, vals = (np.concatenate(a) for a in zip(*parts, strict=True))
-    weights = sp.csr_matrix((vals, (rows, cols)), shape=(len(profiles), n_items()))
-    weights.sum_duplicates()
+    n = n_items()
+    weights = (
+        spread_rows(keywords, share, n)
+        + spread_rows(liked, share, n)
+        + spread_rows(disliked, -DISLIKED_WEIGHT, n)
+    )
     personal = has_kw | has_liked | np.array([bool(p.authors or p.categories) for p in profiles])
     return ProfileRows(weights, keywords, liked, personal)
 
@@ -108,10 +110,11 @@ def _known(ids: Sequence[str], paper_item: Callable[[str], int | None]) -> list[
     return _unique([i for i in map(paper_item, ids) if i is not None])
 
 
-def _coo(lists: list[list[int]], total: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's `total` spread evenly over its items, as (rows, cols, values)."""
+def spread_rows(lists: list[list[int]], total: Any, n_columns: int) -> sp.csr_matrix:
+    """One row per list: `total` (one for all rows, or one per row) spread evenly over its items."""
     counts = np.fromiter(map(len, lists), int, count=len(lists))
     rows = np.repeat(np.arange(len(lists)), counts)
     cols = np.fromiter((i for items in lists for i in items), int, count=int(counts.sum()))
     per_row = np.broadcast_to(np.asarray(total, np.float32), counts.shape) / np.maximum(counts, 1)
-    return rows, cols, np.repeat(per_row, counts).astype(np.float32)
+    values = np.repeat(per_row, counts).astype(np.float32)
+    return sp.csr_matrix((values, (rows, cols)), shape=(len(lists), n_columns))

@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from digest.ranking.features import Features
 from digest.ranking.items import Items
-from digest.ranking.profile import ProfileRows, author_key, paper_key, profile_rows
+from digest.ranking.profile import ProfileRows, author_key, paper_key, profile_rows, spread_rows
 from digest.ranking.reasons import Explainer
 from digest.ranking.select import CATEGORY_BOOST, mmr_select, overlap, trending
 from digest.ranking.semantic import Embedder
@@ -48,7 +47,8 @@ class Scorer:
         known = self.papers + list({paper_key(h.id): h for h in extra}.values())
         self.row_of = {paper_key(p.id): i for i, p in reversed(list(enumerate(known)))}
         texts = [paper_text(p) for p in known] or [""]  # an empty day still fits (to nothing)
-        self.features = Features(texts, len(self.papers), embed, [embed_text(p) for p in known])
+        embed_texts = [embed_text(p) for p in known] if embed is not None else None
+        self.features = Features(texts, len(self.papers), embed, embed_texts)
         self.topics = Topics(self.features)
         self.items = Items(
             self.features, self.topics, self.row_of, [p.title or p.id for p in known]
@@ -116,7 +116,8 @@ class Scorer:
         relevance = np.asarray(rows.weights @ self.items.sims, dtype=np.float32)
         with_liked = np.flatnonzero([bool(items) for items in rows.liked_items])
         if self.topics.enabled and with_liked.size:
-            liked = _even_rows([rows.liked_items[i] for i in with_liked], self.items.count())
+            liked_items = [rows.liked_items[i] for i in with_liked]
+            liked = spread_rows(liked_items, 1.0, self.items.count())
             shared = self.topics.shared(liked, self.items.topic)
             spread = relevance[with_liked].std(axis=1, keepdims=True)
             relevance[with_liked] += AFFINITY_WEIGHT * spread * self.topics.affinity(shared)
@@ -185,15 +186,6 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _even_rows(lists: list[list[int]], n_columns: int) -> sp.csr_matrix:
-    """One row per list, its columns weighted evenly to sum to one."""
-    counts = np.array([len(items) for items in lists])
-    cols = np.fromiter((c for items in lists for c in items), int, count=int(counts.sum()))
-    values = np.repeat(1.0 / np.maximum(counts, 1), counts).astype(np.float32)
-    indptr = np.r_[0, np.cumsum(counts)]
-    return sp.csr_matrix((values, cols, indptr), shape=(len(lists), n_columns))
 
 
 def _index(papers: Sequence[Any], keys_of: Any) -> dict[str, list[int]]:

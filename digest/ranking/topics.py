@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from digest.ranking.features import Features
+from digest.ranking.items import feedback_papers
 from digest.ranking.text import tokens
 from digest.taxonomy import CATEGORIES
 
@@ -34,11 +35,12 @@ class Topics:
     def __init__(self, features: Features) -> None:
         self.n_pool = features.n_pool
         n_known = features.tfidf.shape[0]
-        self.enabled = n_known >= MIN_PAPERS
         self.scores = np.zeros((len(NAMES), n_known), np.float32)
+        present = _present_areas(features) if n_known >= MIN_PAPERS else np.zeros(0, int)
+        self.enabled = present.size > 0
         if self.enabled:
-            present = _mentions(features) >= MIN_MENTIONS
-            self.scores[present] = _standardize(_expanded(features)[present])
+            names = [NAMES[area] for area in present]
+            self.scores[present] = _standardize(_expanded(features, names))
 
     def of_papers(self, rows: np.ndarray) -> np.ndarray:
         """Known papers by row -> their area scores (rows x areas)."""
@@ -59,22 +61,17 @@ class Topics:
         return shared @ self.scores[:, : self.n_pool]
 
 
-def _expanded(features: Features) -> np.ndarray:
+def _expanded(features: Features, names: list[str]) -> np.ndarray:
     """Each area name's similarity to every known paper, moved toward its closest papers."""
-    first = features.sims_to_all(*features.vectorize(NAMES))
-    top = np.argpartition(-first, DEPTH - 1, axis=1)[:, :DEPTH]
-    weights = np.clip(np.take_along_axis(first, top, axis=1), 0.0, None)
-    total = weights.sum(axis=1, keepdims=True)
-    weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
-    chosen, inverse = np.unique(top, return_inverse=True)
-    rows = np.repeat(np.arange(len(NAMES)), DEPTH)
-    mix = sp.csr_matrix((weights.ravel(), (rows, inverse.ravel())), shape=(len(NAMES), chosen.size))
-    feedback = mix @ features.sims_to_all(*features.rows(chosen))
+    first = features.sims_to_all(*features.vectorize(names))
+    chosen = feedback_papers(first, DEPTH)
+    used = np.unique(chosen.indices)  # only these papers' similarities are needed
+    feedback = chosen[:, used] @ features.sims_to_all(*features.rows(used))
     return (1 - FEEDBACK) * first + FEEDBACK * feedback
 
 
-def _mentions(features: Features) -> np.ndarray:
-    """Per area, how many known papers use every word of its name: areas the corpus is about.
+def _present_areas(features: Features) -> np.ndarray:
+    """The areas at least MIN_MENTIONS known papers name (every word): what the corpus is about.
 
     An area nobody writes about ("K-Theory and Homology" among machine-learning papers) still
     has a most-similar paper; its scores would be noise, so it takes no part.
@@ -86,7 +83,7 @@ def _mentions(features: Features) -> np.ndarray:
         if columns and -1 not in columns:
             hits = np.asarray(has_word[:, sorted(columns)].sum(axis=1)).ravel()
             counts[area] = int((hits == len(columns)).sum())
-    return counts
+    return np.flatnonzero(counts >= MIN_MENTIONS)
 
 
 def _standardize(scores: np.ndarray) -> np.ndarray:
