@@ -111,29 +111,26 @@ def test_an_unreachable_smtp_server_ends_the_run_with_one_line_and_non_zero(tmp_
     assert errors and "stay queued" in errors[-1]
 
 
-@pytest.mark.slow
-def test_make_demo_runs_and_writes_every_email_to_the_outbox(tmp_path):
-    result = subprocess.run(
+def run_demo(workdir):
+    return subprocess.run(
         [sys.executable, "-m", "digest", "demo"],
-        cwd=tmp_path,
+        cwd=workdir,
         capture_output=True,
         text=True,
         timeout=120,
         env={"PATH": "/usr/bin:/bin", "COLUMNS": "120"},
     )
+
+
+@pytest.mark.slow
+def test_make_demo_runs_and_writes_every_email_to_the_outbox(tmp_path):
+    result = run_demo(tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     emails = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(emails) == 5
     assert len(list((tmp_path / "outbox").glob("*.html"))) == 5
     for address in ("ada@", "bo@", "chen@", "dana@", "eli@"):
         assert address in result.stdout
-    again = subprocess.run(
-        [sys.executable, "-m", "digest", "demo"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+    again = run_demo(tmp_path)
     assert again.returncode == 0
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 5
