@@ -14,6 +14,9 @@ from digest.config import Settings, load_settings
 
 log = logging.getLogger("digest")
 
+FILE = click.Path(path_type=Path, dir_okay=False)  # the type of every file option
+DIRECTORY = click.Path(path_type=Path, file_okay=False)
+
 
 class Context:
     """What every command gets: the settings, and the process's engine for their database."""
@@ -52,7 +55,7 @@ def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
     return click.option(
         "--config",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=FILE,
         expose_value=False,
         callback=store,
         is_eager=True,
@@ -64,7 +67,7 @@ def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--config",
     "config_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FILE,
     help="TOML settings file (default: config/digest.toml if present).",
 )
 @click.pass_context

@@ -8,11 +8,11 @@ from typing import Any
 import click
 
 from digest import db
-from digest.cli.base import Context, cli, config_option, pass_ctx, require_schema
+from digest.cli.base import DIRECTORY, FILE, Context, cli, config_option, pass_ctx, require_schema
 
 
 @cli.command("ingest")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=FILE)
 @config_option
 @pass_ctx
 def ingest_command(ctx: Context, files: tuple[Path, ...]) -> None:
@@ -95,24 +95,24 @@ def fetch_command(ctx: Context) -> None:
     "papers_file",
     required=True,
     help="Candidate papers (JSON lines).",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FILE,
 )
 @click.option(
     "--profile",
     "profile_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FILE,
     help="One profile (TOML, or JSON with a .json suffix).",
 )
 @click.option(
     "--profiles",
     "profiles_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FILE,
     help="Many profiles, one JSON object per line with an id.",
 )
 @click.option(
     "--history",
     "history_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FILE,
     help="Earlier papers that liked/disliked ids may refer to (JSON lines).",
 )
 @click.option(
@@ -168,7 +168,7 @@ def rank_command(
 @click.option(
     "--data",
     "data_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=DIRECTORY,
     default=None,
     help="Relevance dev set directory (default: ../shared/eval-dev).",
 )

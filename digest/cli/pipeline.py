@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from digest import db
-from digest.cli.base import Context, cli, config_option, parse_now, pass_ctx
+from digest.cli.base import DIRECTORY, FILE, Context, cli, config_option, parse_now, pass_ctx
 
 
 @cli.command("run")
@@ -82,7 +82,7 @@ def demo_command(ctx: Context) -> None:
 @click.option(
     "--json",
     "json_file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=FILE,
     default=None,
     help="Also write the figures as JSON.",
 )
@@ -105,7 +105,7 @@ def bench_command(json_file: Path | None, quick: bool, only: tuple[str, ...]) ->
 @click.option(
     "--dir",
     "directory",
-    type=click.Path(path_type=Path, file_okay=False),
+    type=DIRECTORY,
     default=Path("outbox"),
     show_default=True,
     help="Where to write .eml and .html.",
