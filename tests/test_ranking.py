@@ -200,6 +200,18 @@ def test_chunks_add_up_to_the_whole(papers):
     assert [ids(r) for r in chunks] == [ids(r) for r in whole]
 
 
+def test_chunks_ranked_by_two_processes_equal_one_process(papers, history):
+    profiles = [
+        Profile(str(i), keywords=[["robots", "diffusion", "language models"][i % 3]])
+        for i in range(9)
+    ] + [Profile("liker", liked=["2412.09003"]), Profile("follower", authors=["Jane Doe"])]
+    alone = rank(papers, profiles, history=history, now=NOW, workers=1)
+    chunks = rank_chunks(papers, profiles, history=history, now=NOW, chunk_size=2, workers=2)
+    together = [ranked for chunk in chunks for ranked in chunk]
+    assert [ids(r) for r in together] == [ids(r) for r in alone]
+    assert [[x.reasons for x in r] for r in together] == [[x.reasons for x in r] for r in alone]
+
+
 def test_the_same_paper_twice_in_the_pool_is_ranked_once(papers):
     again = replace(papers[0], id=papers[0].id + "v2")
     got = ids(rank_one([*papers, again], Profile("sybil", keywords=["diffusion"]), top_k=20))

@@ -65,6 +65,10 @@ class Ranked:
     reasons: list[str]
     above_min: bool
 
+    def __reduce__(self) -> tuple[type[Ranked], tuple[Any, ...]]:
+        """Pickle as a plain tuple of fields: ranking workers send millions of these."""
+        return Ranked, (self.id, self.score, self.relevance, self.reasons, self.above_min)
+
 
 def rank(
     papers: Sequence[PaperLike],
@@ -76,6 +80,7 @@ def rank(
     now: datetime | None = None,
     upvote_velocity: Mapping[str, float] | None = None,
     embed: Embedder | None = None,
+    workers: int | None = None,
 ) -> list[list[Ranked]]:
     """For each profile, its papers ranked best first (top_k or profile.max_papers), diversified.
 
@@ -83,26 +88,20 @@ def rank(
     `exclude_ids[i]`: ids already sent to profile i (never returned, whatever the version).
     Results include papers below min_score (above_min False) so callers can show near misses.
     `embed`: sentence embeddings to blend in (`semantic.load_embedder`); None ranks without.
+    `workers`: processes ranking at once (default: one per CPU).
     """
-    from digest.ranking.score import collector_paused
-
-    results: list[list[Ranked]] = []
-    with collector_paused():  # nothing made here is cyclic; see `collector_paused`
-        results.extend(
-            ranked
-            for chunk in rank_chunks(
-                papers,
-                profiles,
-                history=history,
-                top_k=top_k,
-                exclude_ids=exclude_ids,
-                now=now,
-                upvote_velocity=upvote_velocity,
-                embed=embed,
-            )
-            for ranked in chunk
-        )
-    return results
+    chunks = rank_chunks(
+        papers,
+        profiles,
+        history=history,
+        top_k=top_k,
+        exclude_ids=exclude_ids,
+        now=now,
+        upvote_velocity=upvote_velocity,
+        embed=embed,
+        workers=workers,
+    )
+    return [ranked for chunk in chunks for ranked in chunk]
 
 
 def rank_chunks(
@@ -116,22 +115,31 @@ def rank_chunks(
     upvote_velocity: Mapping[str, float] | None = None,
     embed: Embedder | None = None,
     chunk_size: int = 5_000,
+    workers: int | None = None,
 ) -> Iterator[list[list[Ranked]]]:
-    """Yield `rank` results a chunk of profiles at a time, so huge lists stay in bounded memory."""
+    """Yield `rank` results a chunk of profiles at a time, so huge lists stay in bounded memory.
+
+    Chunks are ranked by `workers` processes (default: one per CPU), and yielded in order. The
+    cycle collector stays paused until the last chunk is taken: results are acyclic, and each
+    collection would rescan every result still held.
+    """
+    from digest.ranking.parallel import available_cpus, ordered_map
     from digest.ranking.score import Scorer, collector_paused
 
-    if not profiles:
-        return
+    count = -(-len(profiles) // chunk_size)
     if not papers:
         for start in range(0, len(profiles), chunk_size):
             yield [[] for _ in profiles[start : start + chunk_size]]
         return
     with collector_paused():
         scorer = Scorer(papers, history, now=now, upvote_velocity=upvote_velocity, embed=embed)
-    for start in range(0, len(profiles), chunk_size):
-        stop = start + chunk_size
-        excluded = exclude_ids[start:stop] if exclude_ids is not None else None
-        yield scorer.rank(profiles[start:stop], top_k=top_k, exclude_ids=excluded)
+
+        def rank_chunk(index: int) -> list[list[Ranked]]:
+            start, stop = index * chunk_size, (index + 1) * chunk_size
+            excluded = exclude_ids[start:stop] if exclude_ids is not None else None
+            return scorer.rank(profiles[start:stop], top_k=top_k, exclude_ids=excluded)
+
+        yield from ordered_map(rank_chunk, count, workers or available_cpus())
 
 
 __all__ = ["PaperLike", "Profile", "Ranked", "rank", "rank_chunks"]

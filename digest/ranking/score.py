@@ -93,12 +93,8 @@ class Scorer:
         score += weight * self.trend
         categories = self._marks(profiles, "categories", self.by_category)
         followed = self._marks(profiles, "authors", self.by_author)
-        for marks, boost in (
-            (categories, CATEGORY_BOOST * (1 - weight)),
-            (followed, FOLLOWED_BOOST),
-        ):
-            at = np.nonzero(marks)
-            score[at] += np.broadcast_to(boost, marks.shape)[at]
+        np.add(score, CATEGORY_BOOST * (1 - weight), out=score, where=categories)
+        np.add(score, FOLLOWED_BOOST, out=score, where=followed)
         score[self._blocked(profiles, categories, exclude_ids)] = -np.inf
         k = [top_k if top_k is not None else p.max_papers for p in profiles]
         picks = mmr_select(score, self.paper_overlap, max(k, default=0))

@@ -56,8 +56,62 @@ def _words(words: list[str]) -> list[str]:
     return words
 
 
-def _pairs(words: list[str]) -> list[str]:
-    return [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+class PairCounts:
+    """Counts of the adjacent word pairs ("neural network") at least two papers share.
+
+    The same vocabulary (sorted) and counts as a CountVectorizer over "a b" strings with
+    min_df=2, but pairs stay integer codes until kept: the hundreds of thousands of pairs only
+    one paper has are never made into strings, looked up or sorted.
+    """
+
+    def __init__(self, docs: Sequence[list[str]], max_df: float) -> None:
+        self.word_id: dict[str, int] = {}
+        doc, codes = self._codes(docs, self.word_id)
+        pairs, pair_of = np.unique(codes, return_inverse=True)
+        cells, counts = np.unique(doc * len(pairs) + pair_of, return_counts=True)
+        cell_pair = cells % max(len(pairs), 1)
+        df = np.bincount(cell_pair, minlength=len(pairs))
+        kept = np.flatnonzero((df >= 2) & (df <= max_df * len(docs)))
+        words = list(self.word_id)
+        names = [f"{words[code // len(words)]} {words[code % len(words)]}" for code in pairs[kept]]
+        order = np.argsort(names, kind="stable")
+        self.size = kept.size
+        self.column = dict(zip(pairs[kept][order].tolist(), range(kept.size), strict=True))
+        column_of = np.full(len(pairs), -1)
+        column_of[kept[order]] = np.arange(kept.size)
+        columns = column_of[cell_pair]
+        found = columns >= 0
+        self.matrix = sp.csr_matrix(
+            (counts[found], (cells[found] // max(len(pairs), 1), columns[found])),
+            shape=(len(docs), self.size),
+        )
+
+    def transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
+        """Counts of the kept pairs in new texts (keywords)."""
+        rows, columns = [], []
+        n_words = len(self.word_id)
+        for row, doc in enumerate(docs):
+            ids = [self.word_id.get(token, -1) for token in doc]
+            for first, second in zip(ids, ids[1:], strict=False):
+                column = (
+                    self.column.get(first * n_words + second) if min(first, second) >= 0 else None
+                )
+                if column is not None:
+                    rows.append(row)
+                    columns.append(column)
+        return sp.csr_matrix(
+            (np.ones(len(rows), np.int64), (rows, columns)), shape=(len(docs), self.size)
+        )
+
+    @staticmethod
+    def _codes(docs: Sequence[list[str]], word_id: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """(document, first * words + second) of every adjacent pair, registering the words."""
+        flat = np.array(
+            [word_id.setdefault(t, len(word_id)) for doc in docs for t in doc], np.int64
+        )
+        doc = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+        same = doc[:-1] == doc[1:]
+        return doc[:-1][same], flat[:-1][same] * len(word_id) + flat[1:][same]
 
 
 class TermWeights:
@@ -67,18 +121,13 @@ class TermWeights:
         docs = [tokens(text) for text in texts]
         max_df = MAX_DF if len(docs) > SMALL_CORPUS else 1.0
         self.words = CountVectorizer(analyzer=_words, max_df=max_df)
-        self.pairs: CountVectorizer | None = CountVectorizer(
-            analyzer=_pairs, min_df=2, max_df=max_df
-        )
         try:
             word_counts = self.words.fit_transform(docs)
         except ValueError:  # no words at all: one term no text has keeps the shapes sound
             self.words = CountVectorizer(analyzer=_words, vocabulary=["<no words>"])
             word_counts = self.words.fit_transform(docs)
-        try:
-            counts = sp.hstack([word_counts, self.pairs.fit_transform(docs)]).tocsr()
-        except ValueError:  # too few papers for any pair to be shared
-            self.pairs, counts = None, word_counts.tocsr()
+        self.pairs = PairCounts(docs, max_df)
+        counts = sp.hstack([word_counts, self.pairs.matrix]).tocsr()
         self.weights = TfidfTransformer(sublinear_tf=True).fit(counts)
         self.matrix = self._weigh(counts)
         self.vocabulary: dict[str, int] = self.words.vocabulary_
@@ -87,9 +136,7 @@ class TermWeights:
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """L2-normalized weights of new texts (keywords) over the fitted terms."""
         docs = [tokens(text) for text in texts]
-        counts = self.words.transform(docs)
-        if self.pairs is not None:
-            counts = sp.hstack([counts, self.pairs.transform(docs)])
+        counts = sp.hstack([self.words.transform(docs), self.pairs.transform(docs)])
         return self._weigh(counts.tocsr())
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:

@@ -1,0 +1,91 @@
+"""Rank chunks of profiles on every CPU: this process ranks some, forked workers the others.
+
+Half of ranking a chunk is Python (profile rows, reasons, results), which one process can only run
+on one core. Workers are forked after the features are fitted, so they inherit them without any
+copying; each ranks the chunks given to it and sends back its results, which arrive in order.
+A worker that fails or dies costs nothing: its chunk is ranked here instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from threadpoolctl import threadpool_limits
+
+log = logging.getLogger(__name__)
+
+AHEAD = 2  # chunks queued per worker: enough to keep it busy, few enough to bound memory
+
+# What the forked workers rank: set just before they are forked, read by `_run_task` there.
+_task: Callable[[int], Any] | None = None
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def ordered_map(task: Callable[[int], Any], count: int, workers: int) -> Iterator[Any]:
+    """Yield task(0), task(1), ... task(count - 1) in order, computed by up to `workers` processes.
+
+    Falls back to this process alone where fork is unavailable or there is nothing to share.
+    """
+    helpers = min(workers, count) - 1
+    if helpers < 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(task, range(count))
+        return
+    global _task
+    _task = task
+    context = multiprocessing.get_context("fork")
+    # one BLAS thread per process: spinning BLAS threads of two processes fight over the cores
+    with (
+        threadpool_limits(1),
+        ProcessPoolExecutor(helpers, mp_context=context, initializer=gc.disable) as pool,
+    ):
+        yield from _interleave(task, count, helpers + 1, pool)
+
+
+def _interleave(
+    task: Callable[[int], Any], count: int, stride: int, pool: ProcessPoolExecutor
+) -> Iterator[Any]:
+    """Index i % stride == 0 runs here; the others are queued to the pool a few at a time."""
+    theirs = deque(i for i in range(count) if i % stride)
+    queued: dict[int, Future[Any]] = {}
+    try:
+        for index in range(count):
+            while theirs and len(queued) < AHEAD * (stride - 1):
+                try:
+                    queued[theirs[0]] = pool.submit(_run_task, theirs[0])
+                except BrokenProcessPool:  # a worker died: the rest are ranked here
+                    theirs.clear()
+                    break
+                theirs.popleft()
+            future = queued.pop(index, None)
+            yield task(index) if future is None else _result(future, task, index)
+    finally:
+        for future in queued.values():
+            future.cancel()
+
+
+def _result(future: Future[Any], task: Callable[[int], Any], index: int) -> Any:
+    try:
+        return future.result()
+    except Exception as error:  # the worker failed or died: rank that chunk here
+        log.warning("ranking worker failed on chunk %d (%r); ranking it here", index, error)
+        return task(index)
+
+
+def _run_task(index: int) -> Any:
+    assert _task is not None, "ordered_map sets the task before forking"
+    return _task(index)
