@@ -19,6 +19,7 @@ from digest.ranking.text import TermWeights, tokens
 
 LSA_DIMS = 150
 LSA_TERMS = 10_000  # the most frequent shared terms; 20k measured no better, 50% slower
+LSA_PAPERS = 2_000  # fitted on at most this many papers: the pool first, then some history
 RANK_TOLERANCE = 1e-3  # singular values below this share of the largest carry no topic
 MIN_PAPERS_FOR_CENTROID = 20
 LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the dense cosine in every similarity
@@ -40,7 +41,7 @@ class Features:
         self.terms = TermWeights(texts)
         self.tfidf = self.terms.matrix
         self.vocabulary = self.terms.vocabulary
-        self.lsa_model = _fit_svd(self.tfidf)
+        self.lsa_model = _fit_svd(self.tfidf, n_pool)
         self.lsa = self._dense(self.tfidf, embed_texts if embed_texts is not None else texts)
         self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
         self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
@@ -106,10 +107,15 @@ def _blend(lexical: sp.spmatrix, semantic: np.ndarray) -> np.ndarray:
 
 
 class _Lsa:
-    """TruncatedSVD over the terms shared by two papers or more (the rest cannot co-occur)."""
+    """TruncatedSVD over the terms shared by two papers or more (the rest cannot co-occur).
 
-    def __init__(self, tfidf: sp.csr_matrix, dims: int) -> None:
-        df = np.diff(tfidf.tocsc().indptr)
+    Fitted on the pool and an even sample of history, LSA_PAPERS in all: the topics are the
+    day's, and the cost stays bounded however many papers subscribers have liked.
+    """
+
+    def __init__(self, tfidf: sp.csr_matrix, rows: np.ndarray, dims: int) -> None:
+        fit = tfidf[rows]
+        df = np.diff(fit.tocsc().indptr)
         shared = np.flatnonzero(df >= 2)
         if shared.size > LSA_TERMS:  # the most frequent shared terms carry the co-occurrences
             shared = np.sort(shared[np.argsort(-df[shared], kind="stable")[:LSA_TERMS]])
@@ -117,7 +123,7 @@ class _Lsa:
         # ARPACK finds the exact leading subspace; a randomized SVD with few iterations moved
         # nDCG by +-0.03 with its seed
         self.svd = TruncatedSVD(n_components=dims, algorithm="arpack", random_state=0)
-        self.svd.fit(tfidf[:, self.columns].astype(np.float64))  # float32 runs differ in 1e-6
+        self.svd.fit(fit[:, self.columns].astype(np.float64))  # float32 runs differ in 1e-6
         values = self.svd.singular_values_
         # directions of a (near-)null space are arbitrary and differ from fit to fit: drop them
         self.kept = np.flatnonzero(values > RANK_TOLERANCE * values.max(initial=0.0))
@@ -126,7 +132,16 @@ class _Lsa:
         return self.svd.transform(tfidf[:, self.columns])[:, self.kept]
 
 
-def _fit_svd(tfidf: sp.csr_matrix) -> _Lsa | None:
+def _fit_svd(tfidf: sp.csr_matrix, n_pool: int) -> _Lsa | None:
     """LSA on the known papers; None when there are too few papers or terms to decompose."""
-    dims = min(LSA_DIMS, tfidf.shape[0] - 1, tfidf.shape[1] - 1)
-    return _Lsa(tfidf, dims) if dims >= 2 else None
+    pool = _even(np.arange(n_pool), LSA_PAPERS)
+    rows = np.concatenate([pool, _even(np.arange(n_pool, tfidf.shape[0]), LSA_PAPERS - pool.size)])
+    dims = min(LSA_DIMS, rows.size - 1, tfidf.shape[1] - 1)
+    return _Lsa(tfidf, rows, dims) if dims >= 2 else None
+
+
+def _even(rows: np.ndarray, at_most: int) -> np.ndarray:
+    """At most `at_most` of `rows`, evenly spaced."""
+    if rows.size <= at_most:
+        return rows
+    return rows[np.linspace(0, rows.size - 1, at_most).round().astype(int)]

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from digest.ranking.features import Features
+from digest.ranking.profile import paper_key
 
 if TYPE_CHECKING:
     from digest.ranking.topics import Topics
@@ -42,6 +43,7 @@ class Items:
         self.row_of = row_of
         self.titles = titles
         self.index: dict[tuple[str, str], int] = {}
+        self.spelled: dict[tuple[str, str], int | None] = {}  # as profiles spell them
         self.labels: list[str] = []
         self.pending: list[tuple[str, str]] = []
         self.sims = np.zeros((0, features.n_pool), np.float32)
@@ -51,15 +53,20 @@ class Items:
 
     def keyword(self, text: str) -> int:
         """Column of a keyword item, registering it if new."""
-        return self._item("keyword", text.strip(), text.strip())
+        found = self.spelled.get(("keyword", text))  # profiles share keywords verbatim
+        if found is None:
+            found = self.spelled["keyword", text] = self._item("keyword", text.strip())
+        return found
 
     def paper(self, paper_id: str) -> int | None:
         """Column of a liked/disliked paper (by version-less id), None if its text is unknown."""
-        from digest.ranking.profile import paper_key
-
-        key = paper_key(paper_id)
-        row = self.row_of.get(key)
-        return None if row is None else self._item("paper", key, self.titles[row])
+        found = self.spelled.get(("paper", paper_id), -1)
+        if found == -1:
+            key = paper_key(paper_id)
+            row = self.row_of.get(key)
+            found = None if row is None else self._item("paper", key, self.titles[row])
+            self.spelled["paper", paper_id] = found
+        return found
 
     def count(self) -> int:
         """How many items are registered, computed or not."""
@@ -78,11 +85,11 @@ class Items:
             self.direct = np.vstack([self.direct, direct])
             self.literal = np.vstack([self.literal, literal])
 
-    def _item(self, kind: str, key: str, label: str) -> int:
+    def _item(self, kind: str, key: str, label: str | None = None) -> int:
         found = self.index.get((kind, key))
         if found is None:
             found = self.index[(kind, key)] = len(self.labels)
-            self.labels.append(label)
+            self.labels.append(key if label is None else label)
             self.pending.append((kind, key))
         return found
 

@@ -2,8 +2,9 @@
 
 Half of ranking a chunk is Python (profile rows, reasons, results), which one process can only run
 on one core. Workers are forked after the features are fitted, so they inherit them without any
-copying; each ranks the chunks given to it and sends back its results, which arrive in order.
-A worker that fails or dies costs nothing: its chunk is ranked here instead.
+copying; each ranks the chunks given to it and leaves its results in a spool file (in memory,
+under /dev/shm where there is one), read here in order. A worker never waits for this process to
+take its results, and a worker that fails or dies costs nothing: its chunk is ranked here instead.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import gc
 import logging
 import multiprocessing
 import os
+import pickle
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from threadpoolctl import threadpool_limits
@@ -23,6 +27,7 @@ from threadpoolctl import threadpool_limits
 log = logging.getLogger(__name__)
 
 AHEAD = 2  # chunks queued per worker: enough to keep it busy, few enough to bound memory
+SHARED_MEMORY = Path("/dev/shm")
 
 # What the forked workers rank: set just before they are forked, read by `_run_task` there.
 _task: Callable[[int], Any] | None = None
@@ -48,25 +53,27 @@ def ordered_map(task: Callable[[int], Any], count: int, workers: int) -> Iterato
     global _task
     _task = task
     context = multiprocessing.get_context("fork")
+    spool_in = SHARED_MEMORY if SHARED_MEMORY.is_dir() else None
     # one BLAS thread per process: spinning BLAS threads of two processes fight over the cores
     with (
+        tempfile.TemporaryDirectory(prefix="digest-rank-", dir=spool_in) as spool,
         threadpool_limits(1),
         ProcessPoolExecutor(helpers, mp_context=context, initializer=gc.disable) as pool,
     ):
-        yield from _interleave(task, count, helpers + 1, pool)
+        yield from _interleave(task, count, helpers + 1, pool, spool)
 
 
 def _interleave(
-    task: Callable[[int], Any], count: int, stride: int, pool: ProcessPoolExecutor
+    task: Callable[[int], Any], count: int, stride: int, pool: ProcessPoolExecutor, spool: str
 ) -> Iterator[Any]:
     """Index i % stride == 0 runs here; the others are queued to the pool a few at a time."""
     theirs = deque(i for i in range(count) if i % stride)
-    queued: dict[int, Future[Any]] = {}
+    queued: dict[int, Future[str]] = {}
     try:
         for index in range(count):
             while theirs and len(queued) < AHEAD * (stride - 1):
                 try:
-                    queued[theirs[0]] = pool.submit(_run_task, theirs[0])
+                    queued[theirs[0]] = pool.submit(_run_task, theirs[0], spool)
                 except BrokenProcessPool:  # a worker died: the rest are ranked here
                     theirs.clear()
                     break
@@ -78,14 +85,23 @@ def _interleave(
             future.cancel()
 
 
-def _result(future: Future[Any], task: Callable[[int], Any], index: int) -> Any:
+def _result(future: Future[str], task: Callable[[int], Any], index: int) -> Any:
+    """The worker's result for `index`, or the task run here if the worker failed or died."""
     try:
-        return future.result()
-    except Exception as error:  # the worker failed or died: rank that chunk here
+        path = Path(future.result())
+        with path.open("rb") as spooled:
+            result = pickle.load(spooled)
+        path.unlink()
+        return result
+    except Exception as error:
         log.warning("ranking worker failed on chunk %d (%r); ranking it here", index, error)
         return task(index)
 
 
-def _run_task(index: int) -> Any:
+def _run_task(index: int, spool: str) -> str:
+    """In a worker: run the task, spool its result, return the file's path."""
     assert _task is not None, "ordered_map sets the task before forking"
-    return _task(index)
+    result = _task(index)
+    with tempfile.NamedTemporaryFile("wb", dir=spool, delete=False) as spooled:
+        pickle.dump(result, spooled, protocol=pickle.HIGHEST_PROTOCOL)
+    return spooled.name

@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
 
 _TOKEN = re.compile(r"(?u)\b\w[\w\-]*\w\b|\b\w\b")
 _STOP = frozenset(ENGLISH_STOP_WORDS)
 MAX_DF = 0.5  # a term in more than half the papers says nothing about any of them
 SMALL_CORPUS = 20  # below this many papers, no term is too common to keep
+MAX_REMEMBERED = 500_000  # distinct tokens whose stems are kept
 
 
 def normalize_text(text: str) -> str:
@@ -29,16 +29,28 @@ def normalize_text(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Split normalized text into content words, stemmed lightly so 'robots' meets 'robot'."""
-    return [stem(t) for t in _TOKEN.findall(normalize_text(text)) if t not in _STOP]
+    return [word for word in map(_WORDS.__getitem__, _TOKEN.findall(normalize_text(text))) if word]
 
 
-@lru_cache(maxsize=200_000)
 def stem(token: str) -> str:
     """Strip the commonest English inflections; cheap, and enough for matching."""
     for suffix, keep in (("ies", "y"), ("sses", "ss"), ("s", "")):
         if token.endswith(suffix) and len(token) > len(suffix) + 3 and not token.endswith("ss"):
             return token[: -len(suffix)] + keep
     return token
+
+
+class _Words(dict[str, str]):
+    """Token -> its stem, or "" for a stop word; each token is worked out once per process."""
+
+    def __missing__(self, token: str) -> str:
+        word = "" if token in _STOP else stem(token)
+        if len(self) < MAX_REMEMBERED:
+            self[token] = word
+        return word
+
+
+_WORDS = _Words()
 
 
 def paper_text(paper: Any) -> str:
@@ -52,66 +64,80 @@ def embed_text(paper: Any) -> str:
     return f"{paper.title or ''}. {paper.abstract or ''}"
 
 
-def _words(words: list[str]) -> list[str]:
-    return words
+class TermCounts:
+    """Counts of words, and of the adjacent word pairs ("neural network") two papers share.
 
-
-class PairCounts:
-    """Counts of the adjacent word pairs ("neural network") at least two papers share.
-
-    The same vocabulary (sorted) and counts as a CountVectorizer over "a b" strings with
-    min_df=2, but pairs stay integer codes until kept: the hundreds of thousands of pairs only
-    one paper has are never made into strings, looked up or sorted.
+    Columns: the words not in most papers (max_df), sorted, then the shared pairs, sorted. Tokens
+    and pairs stay integer codes until kept, so the hundreds of thousands of pairs only one paper
+    has are never made into strings, looked up or sorted.
     """
 
     def __init__(self, docs: Sequence[list[str]], max_df: float) -> None:
-        self.word_id: dict[str, int] = {}
-        doc, codes = self._codes(docs, self.word_id)
-        pairs, pair_of = np.unique(codes, return_inverse=True)
-        cells, counts = np.unique(doc * len(pairs) + pair_of, return_counts=True)
-        cell_pair = cells % max(len(pairs), 1)
-        df = np.bincount(cell_pair, minlength=len(pairs))
-        kept = np.flatnonzero((df >= 2) & (df <= max_df * len(docs)))
+        flat = [token for doc in docs for token in doc]
+        self.word_id = {word: i for i, word in enumerate(dict.fromkeys(flat))}
         words = list(self.word_id)
-        names = [f"{words[code // len(words)]} {words[code % len(words)]}" for code in pairs[kept]]
-        order = np.argsort(names, kind="stable")
-        self.size = kept.size
-        self.column = dict(zip(pairs[kept][order].tolist(), range(kept.size), strict=True))
-        column_of = np.full(len(pairs), -1)
-        column_of[kept[order]] = np.arange(kept.size)
-        columns = column_of[cell_pair]
-        found = columns >= 0
-        self.matrix = sp.csr_matrix(
-            (counts[found], (cells[found] // max(len(pairs), 1), columns[found])),
-            shape=(len(docs), self.size),
+        ids = np.fromiter(map(self.word_id.__getitem__, flat), np.int64, len(flat))
+        doc = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+        same = doc[:-1] == doc[1:]  # neighbours within one text
+        n, most = len(words), max_df * len(docs)
+        kept_words, word_counts = _count(doc, ids, n, 1, most, words.__getitem__)
+        kept_pairs, pair_counts = _count(
+            doc[:-1][same],
+            ids[:-1][same] * n + ids[1:][same],
+            n * n,
+            2,
+            most,
+            lambda code: f"{words[code // n]} {words[code % n]}",
         )
+        self.vocabulary = {words[code]: column for column, code in enumerate(kept_words)}
+        self.word_column = {code: column for column, code in enumerate(kept_words)}
+        start = len(kept_words)
+        self.pair_column = {code: start + column for column, code in enumerate(kept_pairs)}
+        self.size = max(start + len(kept_pairs), 1)  # a day without words still has one term
+        for counts in (word_counts, pair_counts):
+            counts.resize(len(docs), counts.shape[1])  # trailing texts without words or pairs
+        self.matrix = sp.hstack([word_counts, pair_counts], format="csr")
+        self.matrix.resize(len(docs), self.size)  # a day without words still has one term
 
     def transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
-        """Counts of the kept pairs in new texts (keywords)."""
-        rows, columns = [], []
-        n_words = len(self.word_id)
+        """Counts of the kept words and pairs in new texts (keywords)."""
+        rows: list[int] = []
+        columns: list[int] = []
+        n = len(self.word_id)
         for row, doc in enumerate(docs):
             ids = [self.word_id.get(token, -1) for token in doc]
-            for first, second in zip(ids, ids[1:], strict=False):
-                column = (
-                    self.column.get(first * n_words + second) if min(first, second) >= 0 else None
-                )
-                if column is not None:
-                    rows.append(row)
-                    columns.append(column)
-        return sp.csr_matrix(
-            (np.ones(len(rows), np.int64), (rows, columns)), shape=(len(docs), self.size)
-        )
+            found = [self.word_column.get(i) for i in ids] + [
+                self.pair_column.get(a * n + b) if a >= 0 <= b else None
+                for a, b in zip(ids, ids[1:], strict=False)
+            ]
+            kept = [column for column in found if column is not None]
+            rows += [row] * len(kept)
+            columns += kept
+        values = np.ones(len(rows), np.int64)
+        return sp.csr_matrix((values, (rows, columns)), shape=(len(docs), self.size))
 
-    @staticmethod
-    def _codes(docs: Sequence[list[str]], word_id: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-        """(document, first * words + second) of every adjacent pair, registering the words."""
-        flat = np.array(
-            [word_id.setdefault(t, len(word_id)) for doc in docs for t in doc], np.int64
-        )
-        doc = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
-        same = doc[:-1] == doc[1:]
-        return doc[:-1][same], flat[:-1][same] * len(word_id) + flat[1:][same]
+
+def _count(
+    doc: np.ndarray, codes: np.ndarray, width: int, least: int, most: float, name: Any
+) -> tuple[list[int], sp.csr_matrix]:
+    """The codes (below `width`) that `least` to `most` texts use, sorted by `name`; their counts.
+
+    The counts matrix has a row per text up to the last one with a code.
+    """
+    cells, counts = np.unique(doc * width + codes, return_counts=True)
+    cell_code = cells % width
+    code, df = np.unique(cell_code, return_counts=True)
+    kept = code[(df >= least) & (df <= most)]
+    by_name = np.argsort([name(c) for c in kept.tolist()], kind="stable")
+    column_of_code = np.empty(kept.size, int)
+    column_of_code[by_name] = np.arange(kept.size)
+    at = np.minimum(np.searchsorted(kept, cell_code), max(kept.size - 1, 0))
+    used = kept[at] == cell_code if kept.size else np.zeros(cells.size, bool)
+    matrix = sp.csr_matrix(
+        (counts[used], (cells[used] // width, column_of_code[at[used]])),
+        shape=(int(doc.max(initial=-1)) + 1, kept.size),
+    )
+    return kept[by_name].tolist(), matrix
 
 
 class TermWeights:
@@ -119,25 +145,15 @@ class TermWeights:
 
     def __init__(self, texts: Sequence[str]) -> None:
         docs = [tokens(text) for text in texts]
-        max_df = MAX_DF if len(docs) > SMALL_CORPUS else 1.0
-        self.words = CountVectorizer(analyzer=_words, max_df=max_df)
-        try:
-            word_counts = self.words.fit_transform(docs)
-        except ValueError:  # no words at all: one term no text has keeps the shapes sound
-            self.words = CountVectorizer(analyzer=_words, vocabulary=["<no words>"])
-            word_counts = self.words.fit_transform(docs)
-        self.pairs = PairCounts(docs, max_df)
-        counts = sp.hstack([word_counts, self.pairs.matrix]).tocsr()
-        self.weights = TfidfTransformer(sublinear_tf=True).fit(counts)
-        self.matrix = self._weigh(counts)
-        self.vocabulary: dict[str, int] = self.words.vocabulary_
-        self.size = counts.shape[1]
+        self.counts = TermCounts(docs, MAX_DF if len(docs) > SMALL_CORPUS else 1.0)
+        self.weights = TfidfTransformer(sublinear_tf=True).fit(self.counts.matrix)
+        self.matrix = self._weigh(self.counts.matrix)
+        self.vocabulary: dict[str, int] = self.counts.vocabulary
+        self.size = self.counts.size
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """L2-normalized weights of new texts (keywords) over the fitted terms."""
-        docs = [tokens(text) for text in texts]
-        counts = sp.hstack([self.words.transform(docs), self.pairs.transform(docs)])
-        return self._weigh(counts.tocsr())
+        return self._weigh(self.counts.transform([tokens(text) for text in texts]))
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         return self.weights.transform(counts).astype(np.float32).tocsr()
