@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from itertools import islice
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,6 +32,9 @@ class Explainer:
         # reasons of papers with nothing personal to say, built once per paper
         self.plain = [(NEAR_MISS, *filter(None, [up])) for up in self.popular]
         self.trending = [("trending today", up) if up else ("new today",) for up in self.popular]
+        self.usual = self.plain + self.trending  # by column, then by column + papers
+        self.ids = np.array(scorer.ids, object)
+        self.popular_texts = np.array(self.popular, object)
 
     def results(
         self,
@@ -46,12 +48,12 @@ class Explainer:
         """One ranked list per profile, best first, with reasons and the min-score verdict.
 
         `marks` are (followed author, category match) as profiles x papers booleans. Everything
-        per paper is gathered as arrays first; the loop only assembles cached strings.
+        per paper is gathered as arrays first, then every pick of the chunk is made in one pass.
         """
         from digest.ranking import Ranked
 
-        counts = np.minimum((picks >= 0).sum(axis=1), k).tolist()
-        valid = np.arange(picks.shape[1]) < np.array(counts)[:, None]
+        counts = np.minimum((picks >= 0).sum(axis=1), k)
+        valid = np.arange(picks.shape[1]) < counts[:, None]
         cols = np.where(valid, picks, 0)
         followed, in_category = (np.take_along_axis(a, cols, axis=1) for a in marks)
         scores = np.round(np.take_along_axis(score, cols, 1).astype(float), 4)
@@ -59,18 +61,23 @@ class Explainer:
         minimum = np.array([p.min_score for p in profiles])[:, None]
         keep = ~rows.personal[:, None] | followed | (rels >= minimum)
         has, whys = self._personal(profiles, rows, cols, valid, followed, in_category)
-        keys, plain, trending, out = self.scorer.ids, self.plain, self.trending, []
-        lists = (cols.tolist(), scores.tolist(), rels.tolist(), has.tolist(), keep.tolist())
-        for row, (n, personal) in enumerate(zip(counts, rows.personal.tolist(), strict=True)):
-            usual = plain if personal else trending
-            picked = islice(zip(*(values[row] for values in lists), strict=True), n)
-            out.append(
-                [
-                    Ranked(keys[c], s, r, next(whys) if h else list(usual[c]), kp)
-                    for c, s, r, h, kp in picked
-                ]
-            )
-        return out
+        picked, mine = cols[valid], has[valid]  # row-major, as `whys`
+        usual = np.where(np.repeat(rows.personal, counts), picked, picked + len(self.plain))
+        reasons = np.empty(picked.size, object)
+        reasons[mine] = np.fromiter(whys, object, len(whys))
+        others = map(list, map(self.usual.__getitem__, usual[~mine].tolist()))
+        reasons[~mine] = np.fromiter(others, object, int((~mine).sum()))
+        made = map(
+            Ranked,
+            self.ids[picked].tolist(),
+            scores[valid].tolist(),
+            rels[valid].tolist(),
+            reasons.tolist(),
+            keep[valid].tolist(),
+        )
+        flat = list(made)
+        ends = np.cumsum(counts).tolist()
+        return [flat[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
     def _personal(
         self,
@@ -80,48 +87,27 @@ class Explainer:
         valid: np.ndarray,
         followed: np.ndarray,
         in_category: np.ndarray,
-    ) -> tuple[np.ndarray, Iterator[list[str]]]:
+    ) -> tuple[np.ndarray, list[list[str]]]:
         """Which picks have something personal to say, and their reasons in row-major order."""
         matched, related = self._keyword_bits(rows.keyword_items, cols)
         closest = self._closest_liked(rows.liked_items, cols)
         has = valid & (followed | in_category | (matched > 0) | (related > 0) | (closest >= 0))
         at = np.nonzero(has)
-        flags = [a[at].tolist() for a in (cols, followed, matched, related, closest, in_category)]
-        why = self._why
-        whys = [
-            why(profiles[row], rows, row, col, fol, mat, rel, clo, cat)
-            for row, col, fol, mat, rel, clo, cat in zip(at[0].tolist(), *flags, strict=True)
+        row, col, kw = at[0].tolist(), cols[at].tolist(), rows.keyword_items
+        match, relate, near = (a[at].tolist() for a in (matched, related, closest))
+        columns = [  # one per kind of reason, in the order they are read
+            _texts(followed[at], lambda i: self._author(profiles[row[i]], col[i])),
+            _texts(
+                matched[at] > 0, lambda i: self._keyword_text("matches: ", kw[row[i]], match[i])
+            ),
+            _texts(
+                related[at] > 0, lambda i: self._keyword_text("related to: ", kw[row[i]], relate[i])
+            ),
+            _texts(closest[at] >= 0, lambda i: self._liked(near[i])),
+            _texts(in_category[at], lambda i: self._categories(profiles[row[i]], col[i])),
+            self.popular_texts[cols[at]],
         ]
-        return has, iter(whys)
-
-    def _why(
-        self,
-        profile: Profile,
-        rows: ProfileRows,
-        row: int,
-        col: int,
-        followed: bool,
-        matched: int,
-        related: int,
-        closest: int,
-        in_category: bool,
-    ) -> list[str]:
-        """The reasons of one picked paper that has something personal to say."""
-        kw = rows.keyword_items[row]
-        why = [self._author(profile, col)] if followed else []
-        if matched:
-            why.append(self._keyword_text("matches: ", kw, matched))
-        if related:
-            why.append(self._keyword_text("related to: ", kw, related))
-        if closest >= 0:
-            why.append(self._liked(closest))
-        if in_category:
-            why.extend(self._categories(profile, col))
-        if not rows.personal[row]:
-            why.append("trending today" if self.popular[col] else "new today")
-        if self.popular[col]:
-            why.append(self.popular[col])
-        return why
+        return has, [[text for text in texts if text] for texts in zip(*columns, strict=True)]
 
     def _direct(self, rows: ProfileRows, cols: np.ndarray) -> np.ndarray:
         """The relevance shown and held against min_score: weighted direct similarities.
@@ -191,14 +177,22 @@ class Explainer:
         names = [a for a in self.scorer.papers[col].authors if author_key(a) in wanted]
         return "by a followed author: " + ", ".join(names[:2])
 
-    def _categories(self, profile: Profile, col: int) -> list[str]:
+    def _categories(self, profile: Profile, col: int) -> str:
         key = ("in", tuple(profile.categories), col)
         text = self.cache.get(key)
         if text is None:
             wanted = {c.lower() for c in profile.categories}
             mine = [c for c in self.scorer.papers[col].categories or () if c.lower() in wanted]
             text = self.cache[key] = f"in {', '.join(mine)}" if mine else ""
-        return [text] if text else []
+        return text
+
+
+def _texts(where: np.ndarray, make: Callable[[int], str]) -> np.ndarray:
+    """A column of reason texts: make(i) where `where[i]`, "" (no reason) elsewhere."""
+    column = np.full(where.size, "", object)
+    at = np.flatnonzero(where).tolist()
+    column[where] = np.fromiter(map(make, at), object, len(at))
+    return column
 
 
 def _upvotes(upvotes: int | None) -> str:
