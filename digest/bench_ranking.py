@@ -156,10 +156,15 @@ def time_loop(world: World, sample: int) -> float:
 
 
 def large_case(count: int) -> dict[str, float]:
-    """Run the large case in this process; report seconds and peak RSS in MB."""
+    """Run the large case in this process; report seconds and peak RSS in MB.
+
+    The peak adds this process's and its ranking workers' own peaks: an upper bound, since the
+    pages a worker shares with this process since the fork count twice.
+    """
     seconds = time_ranking(World(), count, prebuilt=False)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "peak_mb": peak}
+    who = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    peaks = (resource.getrusage(whose).ru_maxrss for whose in who)
+    return {"seconds": seconds, "peak_mb": sum(peaks) / 1024}
 
 
 def run(quick: bool = False, scale: float | None = None) -> list[dict[str, Any]]:
@@ -195,7 +200,7 @@ def run(quick: bool = False, scale: float | None = None) -> list[dict[str, Any]]
             per_subscriber * LARGE * scale,
         ),
         _figure(
-            f"peak memory ranking {int(LARGE * scale):,} subscribers",
+            f"peak memory ranking {int(LARGE * scale):,} subscribers (with its workers)",
             large["peak_mb"],
             "MB",
             1536.0,
