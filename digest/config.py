@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     send_processes: int = Field(
         0, ge=0, le=64, description="Sender processes for runs of 2,000+ digests (0: one per core)"
     )
+    rank_processes: int = Field(
+        0, ge=0, le=64, description="Processes ranking over 5,000 due subscribers (0: one per core)"
+    )
     smtp_rate_limit: float = Field(
         0.0, ge=0, description="Messages per second across connections (0: unlimited)"
     )

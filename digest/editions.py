@@ -61,11 +61,16 @@ def profile_for(sub: Subscriber, liked: Sequence[str], disliked: Sequence[str]) 
 
 
 def queue_editions(
-    session: Session, due: Sequence[Due], now: datetime, embed: Embedder | None = None
+    session: Session,
+    due: Sequence[Due],
+    now: datetime,
+    embed: Embedder | None = None,
+    workers: int | None = None,
 ) -> QueueStats:
     """Rank candidates for every due subscriber and queue one edition each (idempotent).
 
     `embed`: sentence embeddings for ranking (`semantic.load_embedder`), or None.
+    `workers`: processes ranking at once (default: one per CPU).
     """
     stats = QueueStats(due=len(due))
     if not due:
@@ -82,7 +87,7 @@ def queue_editions(
         since = starts.get(d.subscriber.id) or now - FIRST_EDITION_LOOKBACK[d.subscriber.cadence]
         groups[since].append(d)
     for since, group in groups.items():
-        _queue_group(session, group, since, sent, feedback, now, stats, embed)
+        _queue_group(session, group, since, sent, feedback, now, stats, embed, workers)
     return stats
 
 
@@ -95,6 +100,7 @@ def _queue_group(
     now: datetime,
     stats: QueueStats,
     embed: Embedder | None,
+    workers: int | None,
 ) -> None:
     pool = paper_store.candidate_papers(session, since)
     if not pool:
@@ -110,6 +116,7 @@ def _queue_group(
         now=now,
         upvote_velocity=upvote_velocity(snapshots),
         embed=embed,
+        workers=workers,
     )
     stats.papers_considered = max(stats.papers_considered, len(pool))
     queued = [

@@ -130,7 +130,9 @@ def select_and_score(settings: Settings, session: Session, report: TickReport) -
     due = schedule.due_subscribers(delivery_store.active_subscribers(session), report.now)
     due, report.waiting_for_sources = _ready_only(settings, session, due, report.now)
     embed = load_embedder(settings)
-    stats = editions.queue_editions(session, due, report.now, embed)
+    stats = editions.queue_editions(
+        session, due, report.now, embed, workers=settings.rank_processes or None
+    )
     report.due, report.queued, report.quiet = stats.due, stats.queued, stats.quiet
     report.considered, report.picks = stats.papers_considered, stats.picks
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 
 import pytest
@@ -43,3 +44,14 @@ def test_a_worker_that_dies_loses_no_chunk():
 def test_one_task_or_one_worker_runs_here_alone(workers):
     parent = os.getpid()
     assert list(ordered_map(lambda i: os.getpid() == parent, 1, workers)) == [True]
+
+
+def test_a_daemon_process_ranks_alone_instead_of_failing():
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    daemon = context.Process(
+        target=lambda: results.put(list(ordered_map(lambda i: i * 2, 3, workers=2))), daemon=True
+    )
+    daemon.start()
+    assert results.get(timeout=60) == [0, 2, 4]
+    daemon.join()

@@ -44,10 +44,10 @@ def available_cpus() -> int:
 def ordered_map(task: Callable[[int], Any], count: int, workers: int) -> Iterator[Any]:
     """Yield task(0), task(1), ... task(count - 1) in order, computed by up to `workers` processes.
 
-    Falls back to this process alone where fork is unavailable or there is nothing to share.
+    Falls back to this process alone where it cannot fork or there is nothing to share.
     """
     helpers = min(workers, count) - 1
-    if helpers < 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if helpers < 1 or not _can_fork():
         yield from map(task, range(count))
         return
     global _task
@@ -74,7 +74,8 @@ def _interleave(
             while theirs and len(queued) < AHEAD * (stride - 1):
                 try:
                     queued[theirs[0]] = pool.submit(_run_task, theirs[0], spool)
-                except BrokenProcessPool:  # a worker died: the rest are ranked here
+                except (BrokenProcessPool, OSError) as error:  # no worker (left): rank here
+                    log.warning("no ranking worker (%r); ranking the rest here", error)
                     theirs.clear()
                     break
                 theirs.popleft()
@@ -83,6 +84,12 @@ def _interleave(
     finally:
         for future in queued.values():
             future.cancel()
+
+
+def _can_fork() -> bool:
+    """Fork is there, and this is not a daemon (a Celery worker's child may not have children)."""
+    daemon = multiprocessing.current_process().daemon
+    return "fork" in multiprocessing.get_all_start_methods() and not daemon
 
 
 def _result(future: Future[str], task: Callable[[int], Any], index: int) -> Any:
