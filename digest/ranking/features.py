@@ -19,7 +19,7 @@ from digest.ranking.text import TermWeights, tokens
 
 LSA_DIMS = 150
 LSA_TERMS = 10_000  # the most frequent shared terms; 20k measured no better, 50% slower
-LSA_PAPERS = 2_000  # fitted on at most this many papers: the pool first, then some history
+LSA_PAPERS = 2_000  # reference papers: the pool first, then a sample of history
 RANK_TOLERANCE = 1e-3  # singular values below this share of the largest carry no topic
 MIN_PAPERS_FOR_CENTROID = 20
 LEXICAL_SHARE = 0.5  # weight of exact-term cosine beside the dense cosine in every similarity
@@ -41,11 +41,15 @@ class Features:
         self.terms = TermWeights(texts)
         self.tfidf = self.terms.matrix
         self.vocabulary = self.terms.vocabulary
-        self.lsa_model = _fit_svd(self.tfidf, n_pool)
+        self.reference = _reference(self.tfidf.shape[0], n_pool)
+        self.lsa_model = _fit_svd(self.tfidf, _even(self.reference, LSA_PAPERS))
         self.lsa = self._dense(self.tfidf, embed_texts if embed_texts is not None else texts)
         self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
         self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
+        self.reference_tfidf_t = self.tfidf[self.reference].T.tocsr()
+        self.reference_lsa_t = np.ascontiguousarray(self.lsa[self.reference].T)
         self.all_to_pool = self.sims_to_pool(self.tfidf, self.lsa)  # known papers x candidates
+        self.reference_to_pool = self.all_to_pool[self.reference]
         self.centrality = self._centrality()
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -60,6 +64,10 @@ class Features:
     def sims_to_all(self, tfidf: sp.csr_matrix, lsa: np.ndarray) -> np.ndarray:
         """Blended cosine of query vectors to every known paper (pool and history)."""
         return _blend(tfidf @ self.tfidf.T, lsa @ self.lsa.T)
+
+    def sims_to_reference(self, tfidf: sp.csr_matrix, lsa: np.ndarray) -> np.ndarray:
+        """Blended cosine of query vectors to the reference papers (the pool comes first)."""
+        return _blend(tfidf @ self.reference_tfidf_t, lsa @ self.reference_lsa_t)
 
     def sims_to_pool(self, tfidf: sp.csr_matrix, lsa: np.ndarray) -> np.ndarray:
         """Blended cosine of query vectors to the candidate papers only."""
@@ -107,11 +115,7 @@ def _blend(lexical: sp.spmatrix, semantic: np.ndarray) -> np.ndarray:
 
 
 class _Lsa:
-    """TruncatedSVD over the terms shared by two papers or more (the rest cannot co-occur).
-
-    Fitted on the pool and an even sample of history, LSA_PAPERS in all: the topics are the
-    day's, and the cost stays bounded however many papers subscribers have liked.
-    """
+    """TruncatedSVD over the terms shared by two papers or more (the rest cannot co-occur)."""
 
     def __init__(self, tfidf: sp.csr_matrix, rows: np.ndarray, dims: int) -> None:
         fit = tfidf[rows]
@@ -132,12 +136,20 @@ class _Lsa:
         return self.svd.transform(tfidf[:, self.columns])[:, self.kept]
 
 
-def _fit_svd(tfidf: sp.csr_matrix, n_pool: int) -> _Lsa | None:
-    """LSA on the known papers; None when there are too few papers or terms to decompose."""
-    pool = _even(np.arange(n_pool), LSA_PAPERS)
-    rows = np.concatenate([pool, _even(np.arange(n_pool, tfidf.shape[0]), LSA_PAPERS - pool.size)])
+def _fit_svd(tfidf: sp.csr_matrix, rows: np.ndarray) -> _Lsa | None:
+    """LSA on those known papers; None when there are too few papers or terms to decompose."""
     dims = min(LSA_DIMS, rows.size - 1, tfidf.shape[1] - 1)
     return _Lsa(tfidf, rows, dims) if dims >= 2 else None
+
+
+def _reference(n_known: int, n_pool: int) -> np.ndarray:
+    """The pool and an even sample of history, LSA_PAPERS in all unless the pool is bigger.
+
+    Topics are fitted on them and queries draw their feedback papers from them, so neither costs
+    more however many papers subscribers have liked.
+    """
+    history = _even(np.arange(n_pool, n_known), max(LSA_PAPERS - n_pool, 0))
+    return np.concatenate([np.arange(n_pool), history])
 
 
 def _even(rows: np.ndarray, at_most: int) -> np.ndarray:

@@ -132,12 +132,12 @@ def expand(
     Done in score space: a candidate's similarity to the feedback papers is read from the
     precomputed paper-to-candidate matrix, so no expanded query vector is ever built.
     """
-    first = features.sims_to_all(tfidf, lsa)
+    first = features.sims_to_reference(tfidf, lsa)
     chosen = feedback_papers(first, depth)
     found = chosen.getnnz(axis=1) > 0  # a query with no known word has nothing to expand from
     mix = np.where(found, share, 0.0).astype(np.float32)[:, None]
     direct = first[:, : features.n_pool]
-    return (1 - mix) * direct + mix * (chosen @ features.all_to_pool), direct
+    return (1 - mix) * direct + mix * (chosen @ features.reference_to_pool), direct
 
 
 def feedback_papers(first: np.ndarray, depth: int) -> sp.csr_matrix:
