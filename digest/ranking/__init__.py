@@ -139,7 +139,10 @@ def rank_chunks(
             excluded = exclude_ids[start:stop] if exclude_ids is not None else None
             return scorer.rank(profiles[start:stop], top_k=top_k, exclude_ids=excluded)
 
-        yield from ordered_map(rank_chunk, count, workers or available_cpus())
+        workers = min(workers or available_cpus(), count)
+        if workers > 1:
+            scorer.warm(profiles[: chunk_size * workers], workers)
+        yield from ordered_map(rank_chunk, count, workers)
 
 
 __all__ = ["PaperLike", "Profile", "Ranked", "rank", "rank_chunks"]

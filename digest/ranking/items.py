@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from digest.ranking.features import Features
+from digest.ranking.parallel import ordered_map
 from digest.ranking.profile import paper_key
 
 if TYPE_CHECKING:
@@ -72,18 +73,25 @@ class Items:
         """How many items are registered, computed or not."""
         return len(self.labels)
 
-    def flush(self) -> None:
-        """Compute similarities for the items registered since the last flush."""
+    def flush(self, workers: int = 1) -> None:
+        """Compute similarities for the items registered since the last flush.
+
+        `workers` > 1 splits them between this process and forked workers (see `ordered_map`).
+        """
         if not self.pending:
             return
         pending, self.pending = self.pending, []
-        for start in range(0, len(pending), BATCH):
-            batch = pending[start : start + BATCH]
-            sims, direct, literal = self._similarities(batch)
-            self.topic = np.vstack([self.topic, self._topics(batch)])
+        size = min(BATCH, -(-len(pending) // workers))
+        batches = [pending[start : start + size] for start in range(0, len(pending), size)]
+        computed = ordered_map(lambda i: self._computed(batches[i]), len(batches), workers)
+        for sims, direct, literal, topic in computed:
             self.sims = np.vstack([self.sims, sims])
             self.direct = np.vstack([self.direct, direct])
             self.literal = np.vstack([self.literal, literal])
+            self.topic = np.vstack([self.topic, topic])
+
+    def _computed(self, batch: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
+        return (*self._similarities(batch), self._topics(batch))
 
     def _item(self, kind: str, key: str, label: str | None = None) -> int:
         found = self.index.get((kind, key))

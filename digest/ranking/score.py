@@ -63,6 +63,17 @@ class Scorer:
         self.has_categories = np.array([bool(p.categories) for p in self.papers], bool)
         self.explainer = Explainer(self)
 
+    def warm(self, profiles: Sequence[Profile], workers: int) -> None:
+        """Compute the query items of these profiles ahead, split over `workers` processes.
+
+        Done before ranking workers are forked, they inherit the items instead of each
+        computing the same ones for its first chunk.
+        """
+        items = self.items
+        with collector_paused():
+            profile_rows(profiles, items.keyword, items.paper, items.count)
+            items.flush(workers)
+
     def rank(
         self,
         profiles: Sequence[Profile],
