@@ -64,15 +64,17 @@ class Scorer:
         self.explainer = Explainer(self)
 
     def warm(self, profiles: Sequence[Profile], workers: int) -> None:
-        """Compute the query items of these profiles ahead, split over `workers` processes.
+        """Compute these profiles' query items (split over `workers` processes) and exclusions.
 
-        Done before ranking workers are forked, they inherit the items instead of each
-        computing the same ones for its first chunk.
+        Run before the ranking workers fork, so they inherit all this instead of each computing
+        the same for its first chunk.
         """
         items = self.items
         with collector_paused():
             profile_rows(profiles, items.keyword, items.paper, items.count)
             items.flush(workers)
+            for term in {term for profile in profiles for term in profile.exclude}:
+                self._hits(term)
 
     def rank(
         self,
