@@ -127,6 +127,8 @@ def rank_chunks(
     from digest.ranking.score import Scorer, collector_paused
 
     count = -(-len(profiles) // chunk_size)
+    if not profiles:
+        return
     if not papers:
         for start in range(0, len(profiles), chunk_size):
             yield [[] for _ in profiles[start : start + chunk_size]]
