@@ -90,6 +90,8 @@ def rank(
     `embed`: sentence embeddings to blend in (`semantic.load_embedder`); None ranks without.
     `workers`: processes ranking at once (default: one per CPU).
     """
+    from digest.ranking.score import collector_paused
+
     chunks = rank_chunks(
         papers,
         profiles,
@@ -101,7 +103,9 @@ def rank(
         embed=embed,
         workers=workers,
     )
-    return [ranked for chunk in chunks for ranked in chunk]
+    with collector_paused():  # until the results are all made; see `collector_paused`
+        results = [ranked for chunk in chunks for ranked in chunk]
+    return results
 
 
 def rank_chunks(

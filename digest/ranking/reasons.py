@@ -30,8 +30,12 @@ class Explainer:
         self.cache: dict[Any, str] = {}
         self.popular = [_upvotes(p.upvotes) for p in scorer.papers]
         # reasons of papers with nothing personal to say, built once per paper
-        self.plain = [(NEAR_MISS, *filter(None, [up])) for up in self.popular]
-        self.trending = [("trending today", up) if up else ("new today",) for up in self.popular]
+        self.plain: list[tuple[str, ...]] = [
+            (NEAR_MISS, *filter(None, [up])) for up in self.popular
+        ]
+        self.trending: list[tuple[str, ...]] = [
+            ("trending today", up) if up else ("new today",) for up in self.popular
+        ]
         self.usual = self.plain + self.trending  # by column, then by column + papers
         self.ids = np.array(scorer.ids, object)
         self.popular_texts = np.array(self.popular, object)
