@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -55,3 +56,12 @@ def test_a_daemon_process_ranks_alone_instead_of_failing():
     daemon.start()
     assert results.get(timeout=60) == [0, 2, 4]
     daemon.join()
+
+
+def test_two_threads_mapping_at_once_each_get_their_own_results():
+    def run(offset: int) -> list[int]:
+        return list(ordered_map(lambda i: i + offset, 4, workers=2))
+
+    with ThreadPoolExecutor(2) as threads:
+        first, second = threads.map(run, [0, 100])
+    assert first == [0, 1, 2, 3] and second == [100, 101, 102, 103]

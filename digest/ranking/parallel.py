@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,6 +32,7 @@ SHARED_MEMORY = Path("/dev/shm")
 
 # What the forked workers rank: set just before they are forked, read by `_run_task` there.
 _task: Callable[[int], Any] | None = None
+_forking = threading.RLock()
 
 
 def available_cpus() -> int:
@@ -51,15 +53,16 @@ def ordered_map(task: Callable[[int], Any], count: int, workers: int) -> Iterato
         yield from map(task, range(count))
         return
     global _task
-    _task = task
     context = multiprocessing.get_context("fork")
     spool_in = SHARED_MEMORY if SHARED_MEMORY.is_dir() else None
     # one BLAS thread per process: spinning BLAS threads of two processes fight over the cores
     with (
+        _forking,  # another thread's map must not swap the task before these workers fork
         tempfile.TemporaryDirectory(prefix="digest-rank-", dir=spool_in) as spool,
         threadpool_limits(1),
         ProcessPoolExecutor(helpers, mp_context=context, initializer=gc.disable) as pool,
     ):
+        _task = task
         yield from _interleave(task, count, helpers + 1, pool, spool)
 
 
