@@ -48,8 +48,8 @@ class Features:
         self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
         self.reference_tfidf_t = self.tfidf[self.reference].T.tocsr()
         self.reference_lsa_t = np.ascontiguousarray(self.lsa[self.reference].T)
-        self.all_to_pool = self.sims_to_pool(self.tfidf, self.lsa)  # known papers x candidates
-        self.reference_to_pool = self.all_to_pool[self.reference]
+        # reference papers x candidates (the pool's own rows first)
+        self.reference_to_pool = self.sims_to_pool(*self.rows(self.reference))
         self.centrality = self._centrality()
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:

@@ -172,6 +172,6 @@ def refine(features: Features, sims: np.ndarray) -> np.ndarray:
     if depth < 1 or sims.shape[1] < 20 * depth:  # too few candidates to learn from
         return sims
     top = np.argpartition(-sims, depth - 1, axis=1)[:, :depth]
-    pool = features.all_to_pool[: features.n_pool]
+    pool = features.reference_to_pool[: features.n_pool]
     feedback = pool[top].mean(axis=1) - GENERIC * features.centrality
     return (1 - SECOND_SHARE) * sims + SECOND_SHARE * feedback

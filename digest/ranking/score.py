@@ -53,7 +53,7 @@ class Scorer:
             self.features, self.topics, self.row_of, [p.title or p.id for p in known]
         )
         self.trend = trending(self.papers, self.keys, now, upvote_velocity)
-        self.paper_overlap = overlap(self.features.all_to_pool[: len(self.papers)])
+        self.paper_overlap = overlap(self.features.reference_to_pool[: len(self.papers)])
         self.by_author = _index(self.papers, lambda p: {author_key(a) for a in p.authors or ()})
         self.by_category = _index(self.papers, lambda p: {c.lower() for c in p.categories or ()})
         self.texts = [normalize_text(paper_text(p)) for p in self.papers]
