@@ -65,10 +65,6 @@ class Ranked:
     reasons: list[str]
     above_min: bool
 
-    def __reduce__(self) -> tuple[type[Ranked], tuple[Any, ...]]:
-        """Pickle as a plain tuple of fields: ranking workers send millions of these."""
-        return Ranked, (self.id, self.score, self.relevance, self.reasons, self.above_min)
-
 
 def rank(
     papers: Sequence[PaperLike],
@@ -128,6 +124,7 @@ def rank_chunks(
     collection would rescan every result still held.
     """
     from digest.ranking.parallel import available_cpus, ordered_map
+    from digest.ranking.reasons import Picks
     from digest.ranking.score import Scorer, collector_paused
 
     count = -(-len(profiles) // chunk_size)
@@ -140,15 +137,16 @@ def rank_chunks(
     with collector_paused():
         scorer = Scorer(papers, history, now=now, upvote_velocity=upvote_velocity, embed=embed)
 
-        def rank_chunk(index: int) -> list[list[Ranked]]:
+        def rank_chunk(index: int) -> Picks:
             start, stop = index * chunk_size, (index + 1) * chunk_size
             excluded = exclude_ids[start:stop] if exclude_ids is not None else None
-            return scorer.rank(profiles[start:stop], top_k=top_k, exclude_ids=excluded)
+            return scorer.picks(profiles[start:stop], top_k=top_k, exclude_ids=excluded)
 
         workers = min(workers or available_cpus(), count)
         if workers > 1:
             scorer.warm(profiles[: chunk_size * workers], workers)
-        yield from ordered_map(rank_chunk, count, workers)
+        for picks in ordered_map(rank_chunk, count, workers):
+            yield picks.ranked()
 
 
 __all__ = ["PaperLike", "Profile", "Ranked", "rank", "rank_chunks"]

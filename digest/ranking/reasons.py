@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,6 +22,27 @@ MAX_KEYWORDS = 3  # named in one reason
 MAX_KEYWORD_BITS = 62  # keywords of one profile that can be named at all
 TITLE_CHARS = 70
 NEAR_MISS = "near miss: little in common with your interests"
+
+
+@dataclass(slots=True)
+class Picks:
+    """One chunk's picks as flat columns, row-major: cheap to pickle between processes."""
+
+    ids: list[str]
+    scores: list[float]
+    relevances: list[float]
+    reasons: list[list[str]]
+    above_min: list[bool]
+    counts: list[int]  # picks per profile
+
+    def ranked(self) -> list[list[Ranked]]:
+        """One list of `Ranked` per profile."""
+        from digest.ranking import Ranked
+
+        columns = (self.ids, self.scores, self.relevances, self.reasons, self.above_min)
+        flat = list(map(Ranked, *columns))
+        ends = list(accumulate(self.counts))
+        return [flat[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 class Explainer:
@@ -48,14 +71,12 @@ class Explainer:
         k: list[int],
         score: np.ndarray,
         marks: tuple[np.ndarray, np.ndarray],
-    ) -> list[list[Ranked]]:
-        """One ranked list per profile, best first, with reasons and the min-score verdict.
+    ) -> Picks:
+        """Each profile's picks, best first, with reasons and the min-score verdict.
 
         `marks` are (followed author, category match) as profiles x papers booleans. Everything
         per paper is gathered as arrays first, then every pick of the chunk is made in one pass.
         """
-        from digest.ranking import Ranked
-
         counts = np.minimum((picks >= 0).sum(axis=1), k)
         valid = np.arange(picks.shape[1]) < counts[:, None]
         cols = np.where(valid, picks, 0)
@@ -71,17 +92,14 @@ class Explainer:
         reasons[mine] = np.fromiter(whys, object, len(whys))
         others = map(list, map(self.usual.__getitem__, usual[~mine].tolist()))
         reasons[~mine] = np.fromiter(others, object, int((~mine).sum()))
-        made = map(
-            Ranked,
+        return Picks(
             self.ids[picked].tolist(),
             scores[valid].tolist(),
             rels[valid].tolist(),
             reasons.tolist(),
             keep[valid].tolist(),
+            counts.tolist(),
         )
-        flat = list(made)
-        ends = np.cumsum(counts).tolist()
-        return [flat[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
     def _personal(
         self,

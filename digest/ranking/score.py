@@ -14,7 +14,7 @@ import numpy as np
 from digest.ranking.features import Features
 from digest.ranking.items import Items
 from digest.ranking.profile import ProfileRows, author_key, paper_key, profile_rows, spread_rows
-from digest.ranking.reasons import Explainer
+from digest.ranking.reasons import Explainer, Picks
 from digest.ranking.select import CATEGORY_BOOST, mmr_select, overlap, trending
 from digest.ranking.semantic import Embedder
 from digest.ranking.text import embed_text, normalize_text, paper_text
@@ -83,8 +83,19 @@ class Scorer:
         exclude_ids: Sequence[Collection[str]] | None,
     ) -> list[list[Ranked]]:
         """Rank the pool for each profile of one chunk."""
+        with collector_paused():
+            return self.picks(profiles, top_k=top_k, exclude_ids=exclude_ids).ranked()
+
+    def picks(
+        self,
+        profiles: Sequence[Profile],
+        *,
+        top_k: int | None,
+        exclude_ids: Sequence[Collection[str]] | None,
+    ) -> Picks:
+        """`rank`'s results as flat columns (what ranking workers send back)."""
         if not self.papers:
-            return [[] for _ in profiles]
+            return Picks([], [], [], [], [], [0] * len(profiles))
         with collector_paused():
             return self._rank(profiles, top_k=top_k, exclude_ids=exclude_ids)
 
@@ -94,7 +105,7 @@ class Scorer:
         *,
         top_k: int | None,
         exclude_ids: Sequence[Collection[str]] | None,
-    ) -> list[list[Ranked]]:
+    ) -> Picks:
         items = self.items
         rows = profile_rows(profiles, items.keyword, items.paper, items.count)
         items.flush()
