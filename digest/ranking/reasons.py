@@ -182,8 +182,8 @@ class Explainer:
         return text
 
     def _liked(self, item: int) -> str:
-        title = _short(self.scorer.items.labels[item])
-        return self._text(("liked", item), lambda: f"close to a paper you liked: {title}")
+        label = self.scorer.items.labels[item]
+        return self._text(("liked", item), lambda: f"close to a paper you liked: {_short(label)}")
 
     def _join(self, items: tuple[int, ...]) -> str:
         return ", ".join(self.scorer.items.labels[i] for i in items)
