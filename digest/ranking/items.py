@@ -76,22 +76,28 @@ class Items:
     def flush(self, workers: int = 1) -> None:
         """Compute similarities for the items registered since the last flush.
 
-        `workers` > 1 splits them between this process and forked workers (see `ordered_map`).
+        `workers` > 1 deals them out between this process and forked workers (see
+        `ordered_map`) like cards, so each gets as many keywords and as many papers.
         """
         if not self.pending:
             return
         pending, self.pending = self.pending, []
-        size = min(BATCH, -(-len(pending) // workers))
-        batches = [pending[start : start + size] for start in range(0, len(pending), size)]
-        computed = ordered_map(lambda i: self._computed(batches[i]), len(batches), workers)
-        for sims, direct, literal, topic in computed:
-            self.sims = np.vstack([self.sims, sims])
-            self.direct = np.vstack([self.direct, direct])
-            self.literal = np.vstack([self.literal, literal])
-            self.topic = np.vstack([self.topic, topic])
+        hands = [pending[first::workers] for first in range(min(workers, len(pending)))]
+        parts = list(ordered_map(lambda i: self._computed(hands[i]), len(hands), workers))
+        dealt = np.concatenate(
+            [np.arange(first, len(pending), len(hands)) for first in range(len(hands))]
+        )
+        order = np.argsort(dealt)
+        self.sims, self.direct, self.literal, self.topic = (
+            np.vstack([old, np.vstack([part[at] for part in parts])[order]])
+            for at, old in enumerate((self.sims, self.direct, self.literal, self.topic))
+        )
 
-    def _computed(self, batch: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
-        return (*self._similarities(batch), self._topics(batch))
+    def _computed(self, items: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
+        """(sims, direct, literal, topic) rows of these items, BATCH at a time."""
+        batches = [items[start : start + BATCH] for start in range(0, len(items), BATCH)]
+        parts = [(*self._similarities(batch), self._topics(batch)) for batch in batches]
+        return tuple(np.vstack([part[at] for part in parts]) for at in range(4))
 
     def _item(self, kind: str, key: str, label: str | None = None) -> int:
         found = self.index.get((kind, key))

@@ -63,30 +63,55 @@ def ordered_map(task: Callable[[int], Any], count: int, workers: int) -> Iterato
         ProcessPoolExecutor(helpers, mp_context=context, initializer=gc.disable) as pool,
     ):
         _task = task
-        yield from _interleave(task, count, helpers + 1, pool, spool)
+        yield from _interleave(task, count, helpers, pool, spool)
 
 
 def _interleave(
-    task: Callable[[int], Any], count: int, stride: int, pool: ProcessPoolExecutor, spool: str
+    task: Callable[[int], Any], count: int, helpers: int, pool: ProcessPoolExecutor, spool: str
 ) -> Iterator[Any]:
-    """Index i % stride == 0 runs here; the others are queued to the pool a few at a time."""
-    theirs = deque(i for i in range(count) if i % stride)
+    """Yield the results in order. Workers are kept a few tasks ahead; this process runs the
+    task due if nobody has taken it, and while a worker still has it, the next one nobody has
+    taken: whoever is faster (this process also turns results into objects) runs more."""
+    untaken = deque(range(count))
     queued: dict[int, Future[str]] = {}
+    ready: dict[int, Any] = {}  # run here ahead of their turn
+    pool_open = True
     try:
         for index in range(count):
-            while theirs and len(queued) < AHEAD * (stride - 1):
-                try:
-                    queued[theirs[0]] = pool.submit(_run_task, theirs[0], spool)
-                except (BrokenProcessPool, OSError) as error:  # no worker (left): rank here
-                    log.warning("no ranking worker (%r); ranking the rest here", error)
-                    theirs.clear()
-                    break
-                theirs.popleft()
-            future = queued.pop(index, None)
-            yield task(index) if future is None else _result(future, task, index)
+            while index not in ready:
+                mine = bool(untaken) and untaken[0] == index  # due, and nobody has taken it
+                if mine:
+                    untaken.popleft()
+                pool_open = pool_open and _top_up(pool, spool, untaken, queued, AHEAD * helpers)
+                if mine:
+                    ready[index] = task(index)
+                elif queued[index].done() or not untaken or len(ready) >= AHEAD:
+                    ready[index] = _result(queued.pop(index), task, index)
+                else:
+                    ahead = untaken.popleft()
+                    ready[ahead] = task(ahead)
+            yield ready.pop(index)
     finally:
         for future in queued.values():
             future.cancel()
+
+
+def _top_up(
+    pool: ProcessPoolExecutor,
+    spool: str,
+    untaken: deque[int],
+    queued: dict[int, Future[str]],
+    limit: int,
+) -> bool:
+    """Queue the first untaken tasks to the pool until `limit` are; False if it takes no more."""
+    while untaken and len(queued) < limit:
+        try:
+            queued[untaken[0]] = pool.submit(_run_task, untaken[0], spool)
+        except (BrokenProcessPool, OSError) as error:  # no worker (left): the rest run here
+            log.warning("no ranking worker (%r); ranking the rest here", error)
+            return False
+        untaken.popleft()
+    return True
 
 
 def _can_fork() -> bool:
