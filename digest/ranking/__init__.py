@@ -127,7 +127,6 @@ def rank_chunks(
     from digest.ranking.reasons import Picks
     from digest.ranking.score import Scorer, collector_paused
 
-    count = -(-len(profiles) // chunk_size)
     if not profiles:
         return
     if not papers:
@@ -142,6 +141,7 @@ def rank_chunks(
             excluded = exclude_ids[start:stop] if exclude_ids is not None else None
             return scorer.picks(profiles[start:stop], top_k=top_k, exclude_ids=excluded)
 
+        count = -(-len(profiles) // chunk_size)
         workers = min(workers or available_cpus(), count)
         if workers > 1:
             scorer.warm(profiles[: chunk_size * workers], workers)

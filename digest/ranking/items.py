@@ -82,16 +82,16 @@ class Items:
         if not self.pending:
             return
         pending, self.pending = self.pending, []
-        hands = [pending[first::workers] for first in range(min(workers, len(pending)))]
-        parts = list(ordered_map(lambda i: self._computed(hands[i]), len(hands), workers))
-        dealt = np.concatenate(
-            [np.arange(first, len(pending), len(hands)) for first in range(len(hands))]
-        )
-        order = np.argsort(dealt)
-        self.sims, self.direct, self.literal, self.topic = (
-            np.vstack([old, np.vstack([part[at] for part in parts])[order]])
-            for at, old in enumerate((self.sims, self.direct, self.literal, self.topic))
-        )
+        n_hands = min(workers, len(pending))
+        hands = [pending[first::n_hands] for first in range(n_hands)]
+        parts = list(ordered_map(lambda i: self._computed(hands[i]), n_hands, workers))
+        grown = []
+        for at, old in enumerate((self.sims, self.direct, self.literal, self.topic)):
+            new = np.empty((len(pending), old.shape[1]), old.dtype)
+            for first, part in enumerate(parts):
+                new[first::n_hands] = part[at]  # back in the order they were registered
+            grown.append(np.vstack([old, new]))
+        self.sims, self.direct, self.literal, self.topic = grown
 
     def _computed(self, items: list[tuple[str, str]]) -> tuple[np.ndarray, ...]:
         """(sims, direct, literal, topic) rows of these items, BATCH at a time."""

@@ -46,22 +46,18 @@ class Picks:
 
 
 class Explainer:
-    """Turns picks into `Ranked` rows; strings are cached since many digests share them."""
+    """Turns picks into `Picks` with their reasons; strings are cached since digests share them."""
 
     def __init__(self, scorer: Scorer) -> None:
         self.scorer = scorer
         self.cache: dict[Any, str] = {}
-        self.popular = [_upvotes(p.upvotes) for p in scorer.papers]
-        # reasons of papers with nothing personal to say, built once per paper
-        self.plain: list[tuple[str, ...]] = [
-            (NEAR_MISS, *filter(None, [up])) for up in self.popular
-        ]
-        self.trending: list[tuple[str, ...]] = [
-            ("trending today", up) if up else ("new today",) for up in self.popular
-        ]
-        self.usual = self.plain + self.trending  # by column, then by column + papers
+        popular = [_upvotes(p.upvotes) for p in scorer.papers]
+        self.popular = np.array(popular, object)
+        # reasons of papers with nothing personal to say, built once per paper: by column for
+        # personal profiles (near misses), by column + papers for the others (what's trending)
+        self.usual: list[tuple[str, ...]] = [(NEAR_MISS, *filter(None, [up])) for up in popular]
+        self.usual += [("trending today", up) if up else ("new today",) for up in popular]
         self.ids = np.array(scorer.ids, object)
-        self.popular_texts = np.array(self.popular, object)
 
     def results(
         self,
@@ -87,7 +83,7 @@ class Explainer:
         keep = ~rows.personal[:, None] | followed | (rels >= minimum)
         has, whys = self._personal(profiles, rows, cols, valid, followed, in_category)
         picked, mine = cols[valid], has[valid]  # row-major, as `whys`
-        usual = np.where(np.repeat(rows.personal, counts), picked, picked + len(self.plain))
+        usual = np.where(np.repeat(rows.personal, counts), picked, picked + len(self.ids))
         reasons = np.empty(picked.size, object)
         reasons[mine] = np.fromiter(whys, object, len(whys))
         others = map(list, map(self.usual.__getitem__, usual[~mine].tolist()))
@@ -127,7 +123,7 @@ class Explainer:
             ),
             _texts(closest[at] >= 0, lambda i: self._liked(near[i])),
             _texts(in_category[at], lambda i: self._categories(profiles[row[i]], col[i])),
-            self.popular_texts[cols[at]],
+            self.popular[cols[at]],
         ]
         return has, [[text for text in texts if text] for texts in zip(*columns, strict=True)]
 

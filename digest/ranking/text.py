@@ -80,24 +80,23 @@ class TermCounts:
         doc = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
         same = doc[:-1] == doc[1:]  # neighbours within one text
         n, most = len(words), max_df * len(docs)
-        kept_words, word_counts = _count(doc, ids, n, 1, most, words.__getitem__)
+        texts = len(docs)
+        kept_words, word_counts = _count(doc, ids, n, texts, 1, most, words.__getitem__)
         kept_pairs, pair_counts = _count(
             doc[:-1][same],
             ids[:-1][same] * n + ids[1:][same],
             n * n,
+            texts,
             2,
             most,
             lambda code: f"{words[code // n]} {words[code % n]}",
         )
         self.vocabulary = {words[code]: column for column, code in enumerate(kept_words)}
-        self.word_column = {code: column for column, code in enumerate(kept_words)}
         start = len(kept_words)
         self.pair_column = {code: start + column for column, code in enumerate(kept_pairs)}
         self.size = max(start + len(kept_pairs), 1)  # a day without words still has one term
-        for counts in (word_counts, pair_counts):
-            counts.resize(len(docs), counts.shape[1])  # trailing texts without words or pairs
         self.matrix = sp.hstack([word_counts, pair_counts], format="csr")
-        self.matrix.resize(len(docs), self.size)  # a day without words still has one term
+        self.matrix.resize(texts, self.size)
 
     def transform(self, docs: Sequence[list[str]]) -> sp.csr_matrix:
         """Counts of the kept words and pairs in new texts (keywords)."""
@@ -106,7 +105,7 @@ class TermCounts:
         n = len(self.word_id)
         for row, doc in enumerate(docs):
             ids = [self.word_id.get(token, -1) for token in doc]
-            found = [self.word_column.get(i) for i in ids] + [
+            found = [self.vocabulary.get(token) for token in doc] + [
                 self.pair_column.get(a * n + b) if a >= 0 <= b else None
                 for a, b in zip(ids, ids[1:], strict=False)
             ]
@@ -118,12 +117,15 @@ class TermCounts:
 
 
 def _count(
-    doc: np.ndarray, codes: np.ndarray, width: int, least: int, most: float, name: Any
+    doc: np.ndarray,
+    codes: np.ndarray,
+    width: int,
+    texts: int,
+    least: int,
+    most: float,
+    name: Any,
 ) -> tuple[list[int], sp.csr_matrix]:
-    """The codes (below `width`) that `least` to `most` texts use, sorted by `name`; their counts.
-
-    The counts matrix has a row per text up to the last one with a code.
-    """
+    """Codes (below `width`) that `least` to `most` texts use, sorted by `name`; their counts."""
     cells, counts = np.unique(doc * width + codes, return_counts=True)
     cell_code = cells % width
     code, df = np.unique(cell_code, return_counts=True)
@@ -135,7 +137,7 @@ def _count(
     used = kept[at] == cell_code if kept.size else np.zeros(cells.size, bool)
     matrix = sp.csr_matrix(
         (counts[used], (cells[used] // width, column_of_code[at[used]])),
-        shape=(int(doc.max(initial=-1)) + 1, kept.size),
+        shape=(texts, kept.size),
     )
     return kept[by_name].tolist(), matrix
 
