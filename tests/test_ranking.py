@@ -87,6 +87,37 @@ def test_an_excluded_term_rules_a_paper_out(papers):
     assert "2501.00001" not in ids(rank_one(papers, erin, top_k=12))
 
 
+@pytest.mark.parametrize(
+    ("term", "excluded"),
+    [
+        ("ice", {"c"}),  # a whole word: "device" and "ices" stay
+        ("Graph Networks", {"a", "b"}),  # a phrase, across case and punctuation
+        ("C++", {"d"}),
+        ("GPT-4", {"e"}),
+        ("networks graph", set()),  # the words in that order only
+        ("Schrödinger", {"f"}),
+        ("!!", set()),
+    ],
+)
+def test_an_excluded_term_rules_out_papers_holding_it_as_whole_words(term, excluded):
+    texts = {
+        "a": "Graph networks for molecules",
+        "b": "Learning on graph - networks at scale",
+        "c": "Melting ice sheets seen from a device with ices",
+        "d": "Compiling C++ templates faster",
+        "e": "Probing GPT-4 on arithmetic",
+        "f": "The schrodinger equation, solved by networks of graphs",
+    }
+    day = [
+        PaperIn(id=f"2501.0000{i}", title=title, source="test", abstract="", authors=[])
+        for i, title in enumerate(texts.values())
+    ]
+    profile = Profile("p", keywords=["graph"], exclude=[term])
+    kept = {r.id for r in rank_one(day, profile, top_k=10)}
+    label = dict(zip((p.id for p in day), texts, strict=True))
+    assert {label[p.id] for p in day} - {label[i] for i in kept} == excluded
+
+
 def test_a_paper_already_sent_never_returns_whatever_its_version(papers):
     frank = Profile("frank", keywords=["diffusion"])
     sent = ["2501.00001v3", "arXiv:2501.00002"]

@@ -7,6 +7,8 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from functools import cached_property
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,6 +25,7 @@ from digest.ranking.topics import AFFINITY_WEIGHT, Topics
 if TYPE_CHECKING:
     from digest.ranking import Profile, Ranked
 
+_RUN = re.compile(r"\w+")
 FOLLOWED_BOOST = 1.0  # above any blend of relevance and trending: followed authors come first
 
 
@@ -146,10 +149,13 @@ class Scorer:
         """Profiles x papers: True where a followed author / chosen category is the paper's."""
         marks = np.zeros((len(profiles), len(self.papers)), bool)
         key_of = author_key if field == "authors" else str.lower
-        for row, profile in enumerate(profiles):
-            for value in getattr(profile, field):
-                marks[row, index.get(key_of(value), [])] = True
-        return marks
+        found = [
+            (row, papers)
+            for row, profile in enumerate(profiles)
+            for value in getattr(profile, field)
+            if (papers := index.get(key_of(value)))
+        ]
+        return _marked(marks, found)
 
     def _blocked(
         self,
@@ -159,14 +165,13 @@ class Scorer:
     ) -> np.ndarray:
         """Papers a profile must never get: excluded terms, category filter, already sent."""
         blocked = np.zeros((len(profiles), len(self.papers)), bool)
-        for row, profile in enumerate(profiles):
-            for term in profile.exclude:
-                blocked[row, self._hits(term)] = True
-            if profile.category_mode == "filter" and profile.categories:
-                blocked[row] |= self.has_categories & ~categories[row]
-            if exclude_ids is not None and exclude_ids[row]:
-                blocked[row, self._columns(exclude_ids[row])] = True
-        return blocked
+        found = [(row, self._hits(term)) for row, p in enumerate(profiles) for term in p.exclude]
+        if exclude_ids is not None:
+            found += [(row, self._columns(ids)) for row, ids in enumerate(exclude_ids) if ids]
+        filters = (p.category_mode == "filter" and bool(p.categories) for p in profiles)
+        filtered = np.fromiter(filters, bool, len(profiles))
+        blocked[filtered] = self.has_categories & ~categories[filtered]
+        return _marked(blocked, found)
 
     def _columns(self, paper_ids: Collection[str]) -> list[int]:
         """Candidate columns of ids, whatever their version or source spelling."""
@@ -180,14 +185,30 @@ class Scorer:
         return found
 
     def _hits(self, term: str) -> list[int]:
-        """Papers whose text contains the term as whole words (cached per call)."""
+        """Papers whose text contains the term as whole words (cached per call).
+
+        Whole words: no word character just before or after (so "C++" and "GPT-4" match too).
+        Only the papers holding every run of word characters of the term are searched: a whole
+        word match holds each run whole, so this narrows the search without changing it.
+        """
         found = self.term_hits.get(term)
         if found is None:
             words = normalize_text(term).split()
-            pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, words)) + r"\b")
-            found = [i for i, text in enumerate(self.texts) if words and pattern.search(text)]
+            pattern = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)")
+            runs = [self.papers_with.get(run, set()) for run in _RUN.findall(" ".join(words))]
+            candidates = sorted(set.intersection(*runs)) if runs else range(len(self.texts))
+            found = [i for i in candidates if words and pattern.search(self.texts[i])]
             self.term_hits[term] = found
         return found
+
+    @cached_property
+    def papers_with(self) -> dict[str, set[int]]:
+        """Run of word characters -> the candidates whose text has it whole."""
+        index: dict[str, set[int]] = defaultdict(set)
+        for i, text in enumerate(self.texts):
+            for run in set(_RUN.findall(text)):
+                index[run].add(i)
+        return dict(index)
 
 
 class collector_paused:  # noqa: N801 (used like a function: `with collector_paused():`)
@@ -216,3 +237,12 @@ def _index(papers: Sequence[Any], keys_of: Any) -> dict[str, list[int]]:
             if key:
                 index[key].append(i)
     return dict(index)
+
+
+def _marked(marks: np.ndarray, found: list[tuple[int, list[int]]]) -> np.ndarray:
+    """Set marks[row, columns] for every (row, columns) found, in one assignment."""
+    counts = [len(columns) for _, columns in found]
+    rows = np.repeat(np.fromiter((row for row, _ in found), np.intp, len(found)), counts)
+    cols = np.fromiter(chain.from_iterable(c for _, c in found), np.intp, sum(counts))
+    marks[rows, cols] = True
+    return marks
