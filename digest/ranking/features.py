@@ -109,8 +109,7 @@ class Features:
 def _blend(lexical: sp.spmatrix, semantic: np.ndarray) -> np.ndarray:
     """LEXICAL_SHARE of the term cosine plus the rest of the LSA cosine, built in place."""
     semantic *= 1 - LEXICAL_SHARE
-    entries = sp.coo_matrix(lexical)  # a product's entries are unique, so += is safe
-    semantic[entries.row, entries.col] += LEXICAL_SHARE * entries.data
+    semantic += LEXICAL_SHARE * lexical.toarray()  # denser than scattering its entries
     return semantic
 
 

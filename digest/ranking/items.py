@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from digest.ranking.features import Features
 from digest.ranking.parallel import ordered_map
 from digest.ranking.profile import paper_key
+from digest.ranking.select import best_columns
 
 if TYPE_CHECKING:
     from digest.ranking.topics import Topics
@@ -161,7 +162,7 @@ def feedback_papers(first: np.ndarray, depth: int) -> sp.csr_matrix:
     empty row.
     """
     depth = min(depth, max(1, first.shape[1] // 20))  # a tiny corpus has no neighbours
-    top = np.argpartition(-first, depth - 1, axis=1)[:, :depth]
+    top = best_columns(first, depth)
     weights = np.clip(np.take_along_axis(first, top, axis=1), 0.0, None)
     total = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
@@ -177,7 +178,7 @@ def refine(features: Features, sims: np.ndarray) -> np.ndarray:
     depth = min(SECOND_DEPTH, sims.shape[1])
     if depth < 1 or sims.shape[1] < 20 * depth:  # too few candidates to learn from
         return sims
-    top = np.argpartition(-sims, depth - 1, axis=1)[:, :depth]
+    top = best_columns(sims, depth)
     pool = features.reference_to_pool[: features.n_pool]
     feedback = pool[top].mean(axis=1) - GENERIC * features.centrality
     return (1 - SECOND_SHARE) * sims + SECOND_SHARE * feedback

@@ -72,7 +72,7 @@ def mmr_select(score: np.ndarray, paper_overlap: np.ndarray, k: int) -> np.ndarr
     if depth == 0:
         return np.full((n, k), -1)
     if depth < n_papers:
-        cand = _best(score, depth)
+        cand = best_columns(score, depth)
     else:
         cand = np.broadcast_to(np.arange(n_papers), (n, n_papers))
     value = MMR_LAMBDA * np.take_along_axis(score, cand, axis=1)  # -inf stays -inf
@@ -90,17 +90,18 @@ def mmr_select(score: np.ndarray, paper_overlap: np.ndarray, k: int) -> np.ndarr
     return picks
 
 
-def _best(score: np.ndarray, depth: int) -> np.ndarray:
-    """Each row's `depth` highest columns, in column order where no tie straddles the cut.
+def best_columns(score: np.ndarray, depth: int) -> np.ndarray:
+    """Each row's `depth` highest columns, in column order; of values tied at the cut, the first.
 
-    Partitioning values and comparing is a third faster than partitioning indices; the rare
-    rows with ties at the cut fall back to the latter.
+    Partitioning values and comparing is a third faster than partitioning indices.
     """
     cut = score.shape[1] - depth
-    mask = score >= np.partition(score, cut, axis=1)[:, cut, None]
-    exact = np.count_nonzero(mask, axis=1) == depth
-    best = np.empty((score.shape[0], depth), np.intp)
-    best[exact] = np.nonzero(mask[exact])[1].reshape(-1, depth)
-    if not exact.all():
-        best[~exact] = np.argpartition(score[~exact], cut, axis=1)[:, cut:]
-    return best
+    kth = np.partition(score, cut, axis=1)[:, cut, None]
+    mask = score >= kth
+    tied = np.count_nonzero(mask, axis=1) != depth
+    if tied.any():
+        rows, kth = score[tied], kth[tied]
+        above, at = rows > kth, rows == kth
+        room = depth - np.count_nonzero(above, axis=1, keepdims=True)
+        mask[tied] = above | (at & (np.cumsum(at, axis=1) <= room))
+    return np.nonzero(mask)[1].reshape(-1, depth)
