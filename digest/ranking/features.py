@@ -8,6 +8,8 @@ embedding cosine plus the rest of the LSA cosine.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from operator import matmul
 
 import numpy as np
 import scipy.linalg
@@ -42,14 +44,18 @@ class Features:
         self.tfidf = self.terms.matrix
         self.vocabulary = self.terms.vocabulary
         self.reference = _reference(self.tfidf.shape[0], n_pool)
-        self.lsa_model = _fit_svd(self.tfidf, _even(self.reference, LSA_PAPERS))
-        self.lsa = self._dense(self.tfidf, embed_texts if embed_texts is not None else texts)
         self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
-        self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
         self.reference_tfidf_t = self.tfidf[self.reference].T.tocsr()
-        self.reference_lsa_t = np.ascontiguousarray(self.lsa[self.reference].T)
-        # reference papers x candidates (the pool's own rows first)
-        self.reference_to_pool = self.sims_to_pool(*self.rows(self.reference))
+        # the term half of reference papers x candidates (the pool's own rows first), in a
+        # thread while LSA is fitted: both leave the GIL for most of their time
+        with ThreadPoolExecutor(1) as thread:
+            lexical = thread.submit(matmul, self.tfidf[self.reference], self.pool_tfidf_t)
+            self.lsa_model = _fit_svd(self.tfidf, _even(self.reference, LSA_PAPERS))
+            self.lsa = self._dense(self.tfidf, embed_texts if embed_texts is not None else texts)
+            self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
+            self.reference_lsa_t = np.ascontiguousarray(self.lsa[self.reference].T)
+            dense = self.lsa[self.reference] @ self.pool_lsa_t
+            self.reference_to_pool = _blend(lexical.result(), dense)
         self.centrality = self._centrality()
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
