@@ -129,7 +129,7 @@ class _Lsa:
         if shared.size > LSA_TERMS:  # the most frequent shared terms carry the co-occurrences
             shared = np.sort(shared[np.argsort(-df[shared], kind="stable")[:LSA_TERMS]])
         self.columns = shared if shared.size > dims else np.arange(tfidf.shape[1])
-        values, self.components = _leading_svd(fit[:, self.columns].astype(np.float64), dims)
+        values, self.components = leading_svd(fit[:, self.columns].astype(np.float64), dims)
         # directions of a (near-)null space are arbitrary and differ from fit to fit: drop them
         kept = values > RANK_TOLERANCE * values.max(initial=0.0)
         self.components = self.components[kept]
@@ -138,7 +138,7 @@ class _Lsa:
         return np.asarray(tfidf[:, self.columns] @ self.components.T)
 
 
-def _leading_svd(matrix: sp.csr_matrix, dims: int) -> tuple[np.ndarray, np.ndarray]:
+def leading_svd(matrix: sp.csr_matrix, dims: int) -> tuple[np.ndarray, np.ndarray]:
     """The `dims` largest singular values and their right singular vectors, exactly.
 
     From the eigenvectors of the smaller Gram matrix (at most LSA_PAPERS square): LAPACK's
