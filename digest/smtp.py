@@ -12,6 +12,7 @@ Outcomes of one message (`SendResult.outcome`):
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import smtplib
@@ -20,7 +21,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.generator import NLCRE, BytesGenerator
 from email.message import EmailMessage
+from email.utils import getaddresses
 from functools import cache
 from typing import Any
 
@@ -153,7 +156,11 @@ class Mailer:
         """Run MAIL/RCPT/DATA; protocol refusals become results, connection loss propagates."""
         smtp.last_command = ""
         try:
-            refused = smtp.send_message(message)
+            envelope = _ascii_envelope(message)
+            if envelope is None:  # internationalized: smtplib negotiates SMTPUTF8
+                refused = smtp.send_message(message)
+            else:
+                refused = smtp.sendmail(*envelope, wire_bytes(message))
         except smtplib.SMTPRecipientsRefused as exc:
             refused = exc.recipients
         except smtplib.SMTPSenderRefused as exc:
@@ -211,6 +218,32 @@ class Mailer:
             where = f"{s.smtp_host}:{s.smtp_port} ({s.smtp_security})"
             raise SmtpUnavailable(f"cannot use SMTP server {where}: {_describe(exc)}") from exc
         return smtp
+
+
+class _BodiesWhole(BytesGenerator):
+    """BytesGenerator that writes each body in one piece; the stock one writes line by line."""
+
+    def _write_lines(self, lines: str) -> None:
+        if lines:
+            self.write(NLCRE.sub(self._NL, lines))
+
+
+def wire_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes over SMTP: what `send_message` would send, made faster."""
+    with io.BytesIO() as wire:
+        _BodiesWhole(wire, policy=message.policy).flatten(message, linesep="\r\n")
+        return wire.getvalue()
+
+
+def _ascii_envelope(message: EmailMessage) -> tuple[str, list[str]] | None:
+    """(sender, recipients) as `send_message` reads them; None where it does more (an address
+    that is not ASCII, a Bcc it must strip)."""
+    if "Bcc" in message or "Resent-Bcc" in message:
+        return None
+    sender = getaddresses([message["Sender"] or message["From"]])[0][1]
+    fields = [str(message[name]) for name in ("To", "Cc") if message[name] is not None]
+    recipients = [address for _, address in getaddresses(fields)]
+    return (sender, recipients) if "".join([sender, *recipients]).isascii() else None
 
 
 def _text(reply: bytes | str) -> str:

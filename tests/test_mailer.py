@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import io
 import shutil
 import ssl
 import subprocess
 import threading
 import time
+from email.generator import BytesGenerator
 from pathlib import Path
 
 import dkim
@@ -39,6 +41,7 @@ from digest.mailer import (
 )
 from digest.outbox import OutboxHandler, OutboxServer, free_port
 from digest.render import Rendered, Renderer
+from digest.smtp import wire_bytes
 
 UNSUBSCRIBE = (
     "https://digest.example.org/u/eyJzIjo0MiwidiI6MX0.Z0Ji8Q.mJ0p3qQ9d1Ew7xN0zGv2b8Ck5sUxyz"
@@ -103,6 +106,23 @@ def test_messages_without_unsubscribe_url_have_no_list_unsubscribe(settings: Set
         rendered, to="dave@example.com", settings=settings, unsubscribe_url=None
     )
     assert "List-Unsubscribe" not in message and "List-Unsubscribe-Post" not in message
+
+
+@pytest.mark.parametrize("context", ["ten-papers", "hostile", "quiet-day", "weekly", None])
+def test_the_bytes_sent_are_those_the_standard_generator_makes(
+    settings: Settings, context: str | None
+) -> None:
+    plain = Rendered("Confirm", "Plain ASCII,\nshort lines.\n", "<p>Plain ASCII</p>")  # 7bit
+    message = build_message(
+        Renderer().digest(load_context(context)) if context else plain,
+        to="alice@example.com",
+        settings=settings,
+        unsubscribe_url=UNSUBSCRIBE,
+    )
+    sent = wire_bytes(message)  # picks the boundary, which the standard generator then reuses
+    with io.BytesIO() as expected:
+        BytesGenerator(expected, policy=message.policy).flatten(message, linesep="\r\n")
+        assert sent == expected.getvalue()
 
 
 def test_crlf_in_a_title_creates_no_header(settings: Settings, smtp: OutboxServer) -> None:
