@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.generator import NLCRE, BytesGenerator
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import getaddresses
 from functools import cache
@@ -31,6 +31,8 @@ from digest.config import Settings
 
 log = logging.getLogger(__name__)
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
+_NEWLINE = re.compile(r"\r\n|\r|\n")  # any line end, as the email generator splits lines
+CRLF = "\r\n"
 _SENDER_STATUSES = {"7", "8"}  # 5.1.7 / 5.1.8: bad sender address, not the recipient's
 
 
@@ -221,17 +223,20 @@ class Mailer:
 
 
 class _BodiesWhole(BytesGenerator):
-    """BytesGenerator that writes each body in one piece; the stock one writes line by line."""
+    """BytesGenerator that writes each body in one piece; the stock one writes line by line.
+
+    Only for `wire_bytes`, whose line ends are always CRLF.
+    """
 
     def _write_lines(self, lines: str) -> None:
         if lines:
-            self.write(NLCRE.sub(self._NL, lines))
+            self.write(_NEWLINE.sub(CRLF, lines))
 
 
 def wire_bytes(message: EmailMessage) -> bytes:
     """The message as it goes over SMTP: what `send_message` would send, made faster."""
     with io.BytesIO() as wire:
-        _BodiesWhole(wire, policy=message.policy).flatten(message, linesep="\r\n")
+        _BodiesWhole(wire, policy=message.policy).flatten(message, linesep=CRLF)
         return wire.getvalue()
 
 
