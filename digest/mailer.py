@@ -7,6 +7,7 @@ rest of digest reaches mail through this one door.
 from __future__ import annotations
 
 import base64
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,9 @@ SIGNED_HEADERS = (
     "List-Unsubscribe-Post",
 )  # fmt: skip
 MAX_LINE = 998  # RFC 5322 hard limit; 7bit parts must respect it
+# One MIME boundary for every message of this process, so the Content-Type header is parsed and
+# folded once; the generator would otherwise draw one per message and search the text for it.
+BOUNDARY = f"=_digest_{secrets.token_hex(12)}"
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -98,7 +102,7 @@ class _Fixed:
     list_id: BaseHeader
     one_click: BaseHeader
     mime_version: BaseHeader
-    alternative: BaseHeader
+    alternative: BaseHeader  # with this process's BOUNDARY
     plain: BaseHeader
     html: BaseHeader
     seven_bit: BaseHeader
@@ -116,7 +120,7 @@ def _fixed(mail_from: str, list_id: str) -> _Fixed:
         list_id=make("List-Id", list_id),
         one_click=make("List-Unsubscribe-Post", ONE_CLICK),
         mime_version=make("MIME-Version", "1.0"),
-        alternative=make("Content-Type", "multipart/alternative"),
+        alternative=make("Content-Type", f'multipart/alternative; boundary="{BOUNDARY}"'),
         plain=make("Content-Type", 'text/plain; charset="utf-8"'),
         html=make("Content-Type", 'text/html; charset="utf-8"'),
         seven_bit=make("Content-Transfer-Encoding", "7bit"),
@@ -147,7 +151,10 @@ def build_message(
         message.set_raw("List-Unsubscribe", f"<{_one_line(unsubscribe_url)}>")
         message["List-Unsubscribe-Post"] = fixed.one_click
     message["MIME-Version"] = fixed.mime_version
-    message["Content-Type"] = fixed.alternative
+    if BOUNDARY in rendered.text or BOUNDARY in rendered.html:  # random: only if quoted on purpose
+        message["Content-Type"] = "multipart/alternative"  # the generator picks another
+    else:
+        message["Content-Type"] = fixed.alternative
     # Parts are MIMEParts (no MIME-Version of their own); typeshed types attach() too narrowly.
     message.attach(_part(rendered.text, fixed.plain, fixed))  # type: ignore[arg-type]
     message.attach(_part(rendered.html, fixed.html, fixed))  # type: ignore[arg-type]

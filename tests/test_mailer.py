@@ -9,7 +9,9 @@ import ssl
 import subprocess
 import threading
 import time
+from email import message_from_bytes
 from email.generator import BytesGenerator
+from email.policy import default
 from pathlib import Path
 
 import dkim
@@ -31,6 +33,7 @@ from test_render import load_context
 
 from digest.config import ConfigError, Settings, load_settings
 from digest.mailer import (
+    BOUNDARY,
     Mailer,
     RateLimiter,
     SendResult,
@@ -123,6 +126,15 @@ def test_the_bytes_sent_are_those_the_standard_generator_makes(
     with io.BytesIO() as expected:
         BytesGenerator(expected, policy=message.policy).flatten(message, linesep="\r\n")
         assert sent == expected.getvalue()
+
+
+def test_a_body_that_holds_the_shared_boundary_gets_another(settings: Settings) -> None:
+    rendered = Rendered("Tricky", f"--{BOUNDARY}\n", "<p>fine</p>")
+    message = build_message(rendered, to="a@example.com", settings=settings, unsubscribe_url=None)
+    parsed = message_from_bytes(wire_bytes(message), policy=default)
+    assert parsed.get_boundary() != BOUNDARY
+    bodies = [part.get_content().replace("\r\n", "\n") for part in parsed.iter_parts()]
+    assert bodies == [rendered.text, "<p>fine</p>\n"]
 
 
 def test_crlf_in_a_title_creates_no_header(settings: Settings, smtp: OutboxServer) -> None:
