@@ -47,12 +47,16 @@ class Tokens:
 
     def __init__(self, secret_key: str, old_keys: Sequence[str] = ()) -> None:
         # itsdangerous signs with the last key and accepts all of them.
-        self._keys = [*old_keys, secret_key]
+        keys = [*old_keys, secret_key]
+        self._serializers = {  # made once: every digest signs several links
+            purpose: URLSafeTimedSerializer(keys, salt=f"digest.{purpose}") for purpose in PURPOSES
+        }
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        if purpose not in PURPOSES:
+        serializer = self._serializers.get(purpose)
+        if serializer is None:
             raise ValueError(f"unknown token purpose {purpose!r}")
-        return URLSafeTimedSerializer(self._keys, salt=f"digest.{purpose}")
+        return serializer
 
     def make(self, purpose: str, subscriber_id: int, version: int, **extra: Any) -> str:
         """Sign a token for one purpose."""
