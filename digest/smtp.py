@@ -230,7 +230,8 @@ class _BodiesWhole(BytesGenerator):
 
     def _write_lines(self, lines: str) -> None:
         if lines:
-            self.write(_NEWLINE.sub(CRLF, lines))
+            whole = lines.replace("\n", CRLF) if "\r" not in lines else _NEWLINE.sub(CRLF, lines)
+            self.write(whole)
 
 
 def wire_bytes(message: EmailMessage) -> bytes:

@@ -111,13 +111,18 @@ def test_messages_without_unsubscribe_url_have_no_list_unsubscribe(settings: Set
     assert "List-Unsubscribe" not in message and "List-Unsubscribe-Post" not in message
 
 
-@pytest.mark.parametrize("context", ["ten-papers", "hostile", "quiet-day", "weekly", None])
+@pytest.mark.parametrize(
+    "context", ["ten-papers", "hostile", "quiet-day", "weekly", "plain", "carriage returns"]
+)
 def test_the_bytes_sent_are_those_the_standard_generator_makes(
-    settings: Settings, context: str | None
+    settings: Settings, context: str
 ) -> None:
-    plain = Rendered("Confirm", "Plain ASCII,\nshort lines.\n", "<p>Plain ASCII</p>")  # 7bit
+    made = {
+        "plain": Rendered("Confirm", "Plain ASCII,\nshort lines.\n", "<p>Plain ASCII</p>"),
+        "carriage returns": Rendered("CR", "One\r\nTwo\rThree\n", "<p>a</p>\r\n<p>b</p>"),
+    }
     message = build_message(
-        Renderer().digest(load_context(context)) if context else plain,
+        made.get(context) or Renderer().digest(load_context(context)),
         to="alice@example.com",
         settings=settings,
         unsubscribe_url=UNSUBSCRIBE,
