@@ -8,6 +8,7 @@ unavoidable window is between that 250 and our commit: a crash there resends tha
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -37,6 +38,7 @@ from digest.tokens import Links, Tokens
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=15)
 PARALLEL_MIN = 2_000  # below this, process start-up costs more than it saves
+SENDER_GC_YOUNG = 10_000  # allocations between young collections in sender processes
 
 
 @dataclass
@@ -141,7 +143,7 @@ def deliver_in_processes(
     settings = settings.model_copy(update=share)
     batches = [list(ids[start : start + batch]) for start in range(0, len(ids), batch)]
     context = multiprocessing.get_context("spawn")  # no inherited connections or threads
-    with ProcessPoolExecutor(processes, mp_context=context) as pool:
+    with ProcessPoolExecutor(processes, mp_context=context, initializer=_fewer_collections) as pool:
         futures = [pool.submit(_deliver_in_child, settings, b) for b in batches]
         try:
             for future in as_completed(futures):
@@ -150,6 +152,16 @@ def deliver_in_processes(
             for future in futures:
                 future.cancel()
             raise
+
+
+def _fewer_collections() -> None:
+    """In a sender process: collect young objects every SENDER_GC_YOUNG allocations, not 700.
+
+    Each message makes and drops thousands of small objects (header parse trees, template
+    contexts); at Python's default the collector rescans those still alive so often that it took
+    a sixth of the send time (measured: 1.8 vs 1.4 ms per message to render and serialize).
+    """
+    gc.set_threshold(SENDER_GC_YOUNG, *gc.get_threshold()[1:])
 
 
 def _deliver_in_child(settings: Settings, ids: list[int]) -> DeliverStats:
