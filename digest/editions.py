@@ -163,4 +163,4 @@ def _items(results: Sequence[Ranked], max_papers: int) -> list[dict[str, Any]]:
 
 
 def _item(r: Ranked) -> dict[str, Any]:
-    return {"id": r.id, "score": round(float(r.score), 4), "reasons": list(r.reasons)}
+    return {"id": r.id, "score": r.score, "reasons": list(r.reasons)}  # rank() rounds scores

@@ -57,7 +57,7 @@ class Profile:
 
 @dataclass(slots=True)
 class Ranked:
-    """One paper in one subscriber's ranking, with the numbers' reasons."""
+    """One paper in one subscriber's ranking, with the numbers' reasons (scores to 4 places)."""
 
     id: str
     score: float
