@@ -45,17 +45,18 @@ class Features:
         self.vocabulary = self.terms.vocabulary
         self.reference = _reference(self.tfidf.shape[0], n_pool)
         self.pool_tfidf_t = self.tfidf[:n_pool].T.tocsr()
-        self.reference_tfidf_t = self.tfidf[self.reference].T.tocsr()
+        reference_tfidf = self.tfidf[self.reference]
+        self.reference_tfidf_t = reference_tfidf.T.tocsr()
         # the term half of reference papers x candidates (the pool's own rows first), in a
         # thread while LSA is fitted: both leave the GIL for most of their time
         with ThreadPoolExecutor(1) as thread:
-            lexical = thread.submit(matmul, self.tfidf[self.reference], self.pool_tfidf_t)
+            lexical = thread.submit(matmul, reference_tfidf, self.pool_tfidf_t)
             self.lsa_model = _fit_svd(self.tfidf, _even(self.reference, LSA_PAPERS))
             self.lsa = self._dense(self.tfidf, embed_texts if embed_texts is not None else texts)
             self.pool_lsa_t = np.ascontiguousarray(self.lsa[:n_pool].T)
-            self.reference_lsa_t = np.ascontiguousarray(self.lsa[self.reference].T)
-            dense = self.lsa[self.reference] @ self.pool_lsa_t
-            self.reference_to_pool = _blend(lexical.result(), dense)
+            reference_lsa = self.lsa[self.reference]
+            self.reference_lsa_t = np.ascontiguousarray(reference_lsa.T)
+            self.reference_to_pool = _blend(lexical.result(), reference_lsa @ self.pool_lsa_t)
         self.centrality = self._centrality()
 
     def vectorize(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -129,10 +130,9 @@ class _Lsa:
         if shared.size > LSA_TERMS:  # the most frequent shared terms carry the co-occurrences
             shared = np.sort(shared[np.argsort(-df[shared], kind="stable")[:LSA_TERMS]])
         self.columns = shared if shared.size > dims else np.arange(tfidf.shape[1])
-        values, self.components = leading_svd(fit[:, self.columns].astype(np.float64), dims)
+        values, components = leading_svd(fit[:, self.columns].astype(np.float64), dims)
         # directions of a (near-)null space are arbitrary and differ from fit to fit: drop them
-        kept = values > RANK_TOLERANCE * values.max(initial=0.0)
-        self.components = self.components[kept]
+        self.components = components[values > RANK_TOLERANCE * values.max(initial=0.0)]
 
     def transform(self, tfidf: sp.csr_matrix) -> np.ndarray:
         return np.asarray(tfidf[:, self.columns] @ self.components.T)
@@ -142,8 +142,8 @@ def leading_svd(matrix: sp.csr_matrix, dims: int) -> tuple[np.ndarray, np.ndarra
     """The `dims` largest singular values and their right singular vectors, exactly.
 
     From the eigenvectors of the smaller Gram matrix (at most LSA_PAPERS square): LAPACK's
-    dense solver uses every core and gives the same result on every run, where ARPACK ran on one
-    core for twice as long (a randomized SVD moved nDCG by +-0.03 with its seed). Squaring the
+    dense solver uses every core and gives the same result on every run; ARPACK takes twice as
+    long on one core, and a randomized SVD moved nDCG by +-0.03 with its seed. Squaring the
     singular values only loses precision far below RANK_TOLERANCE, where directions are dropped.
     """
     by_rows = matrix.shape[0] <= matrix.shape[1]

@@ -195,20 +195,18 @@ class Scorer:
         if found is None:
             words = normalize_text(term).split()
             pattern = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)")
-            runs = [self.papers_with.get(run, set()) for run in _RUN.findall(" ".join(words))]
-            candidates = sorted(set.intersection(*runs)) if runs else range(len(self.texts))
+            runs = [self.papers_with.get(run, []) for run in _RUN.findall(" ".join(words))]
+            candidates = (
+                sorted(set(runs[0]).intersection(*runs[1:])) if runs else range(len(self.texts))
+            )
             found = [i for i in candidates if words and pattern.search(self.texts[i])]
             self.term_hits[term] = found
         return found
 
     @cached_property
-    def papers_with(self) -> dict[str, set[int]]:
+    def papers_with(self) -> dict[str, list[int]]:
         """Run of word characters -> the candidates whose text has it whole."""
-        index: dict[str, set[int]] = defaultdict(set)
-        for i, text in enumerate(self.texts):
-            for run in set(_RUN.findall(text)):
-                index[run].add(i)
-        return dict(index)
+        return _index(self.texts, lambda text: set(_RUN.findall(text)))
 
 
 class collector_paused:  # noqa: N801 (used like a function: `with collector_paused():`)
