@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.generator import BytesGenerator
 from email.message import EmailMessage
-from email.utils import getaddresses
 from functools import cache
 from typing import Any
 
@@ -242,13 +241,13 @@ def wire_bytes(message: EmailMessage) -> bytes:
 
 
 def _ascii_envelope(message: EmailMessage) -> tuple[str, list[str]] | None:
-    """(sender, recipients) as `send_message` reads them; None where it does more (an address
-    that is not ASCII, a Bcc it must strip)."""
+    """(sender, recipients) as `send_message` reads them, from the already parsed address
+    headers; None where it does more (an address that is not ASCII, a Bcc it must strip)."""
     if "Bcc" in message or "Resent-Bcc" in message:
         return None
-    sender = getaddresses([message["Sender"] or message["From"]])[0][1]
-    fields = [str(message[name]) for name in ("To", "Cc") if message[name] is not None]
-    recipients = [address for _, address in getaddresses(fields)]
+    sender = (message["Sender"] or message["From"]).addresses[0].addr_spec
+    headers = [message[name] for name in ("To", "Cc") if name in message]
+    recipients = [address.addr_spec for header in headers for address in header.addresses]
     return (sender, recipients) if "".join([sender, *recipients]).isascii() else None
 
 
